@@ -1,0 +1,10 @@
+// Package plugins is the one list of what the Gatehouse build of Caddy
+// compiles in: this project's modules and any optional extras. xcaddy.sh
+// (through the root package), the tests and plugins/cmd/caddy import it,
+// so all of them run the same set.
+package plugins
+
+import (
+	// The bearer-JWT and API-key tracks, the policy handler and the admin API.
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/authn"
+)
