@@ -10,6 +10,10 @@ const (
 	CodeInvalidToken           = "invalid_token"
 	CodeInsufficientScope      = "insufficient_scope"
 	CodeTemporarilyUnavailable = "temporarily_unavailable"
+	// CodeUnauthorized is the body's error code when a request carries no
+	// credential at all; RFC 6750 section 3.1 keeps the challenge itself
+	// free of an error code in that case.
+	CodeUnauthorized = "unauthorized"
 )
 
 // Failure is a refusal that is safe to show to the caller. Description is
@@ -43,4 +47,15 @@ func InvalidRequest(reason, description string) *Failure {
 // should retry later.
 func Unavailable(reason, description string) *Failure {
 	return &Failure{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable, Description: description, Reason: reason}
+}
+
+// InsufficientScope refuses a valid credential that lacks a scope (403).
+func InsufficientScope(description string) *Failure {
+	return &Failure{Status: http.StatusForbidden, Code: CodeInsufficientScope, Description: description, Reason: "insufficient_scope"}
+}
+
+// MissingCredential is the refusal of a request that carries no credential
+// for any accepted track (401, challenge without an error code).
+func MissingCredential(description string) *Failure {
+	return &Failure{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Description: description, Reason: "no_credential"}
 }
