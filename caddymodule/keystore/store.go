@@ -190,13 +190,18 @@ type Store interface {
 	// Delete removes a client and its keys.
 	Delete(ctx context.Context, id string) error
 	// Lookup finds the client owning the key with hash h, and which of its
-	// keys matched. It does not judge status or expiry: the caller does.
+	// keys matched. A retiring key is not found from the instant its grace
+	// period ends. It does not judge the client's status or expiry: the
+	// caller does.
 	Lookup(ctx context.Context, h Hash) (Client, KeySlot, error)
 	// RecordUse stores last-used times in one write; times older than the
 	// stored ones and unknown ids are ignored. It is not audited.
 	RecordUse(ctx context.Context, used map[string]time.Time) error
 	// Audit returns a page of the audit log.
 	Audit(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// KeyFormat is the format of the store's keys, against which the
+	// gateway checks a candidate before any lookup.
+	KeyFormat() KeyFormat
 	// Close releases the backend.
 	Close() error
 }
