@@ -121,12 +121,26 @@ func get(t *testing.T, s keystore.Store, id string) keystore.Client {
 	return c
 }
 
+// lookupRepeats is how often lookup and refused ask: a store that caches
+// answers must give the same one every time.
+const lookupRepeats = 3
+
 // lookup returns the client and slot that key finds, failing on error.
 func lookup(t *testing.T, s keystore.Store, key string) (keystore.Client, keystore.KeySlot) {
 	t.Helper()
-	c, slot, err := s.Lookup(t.Context(), keystore.HashKey(key))
-	if err != nil {
-		t.Fatalf("Lookup of a key that should be found: %v", err)
+	var (
+		c    keystore.Client
+		slot keystore.KeySlot
+	)
+	for i := range lookupRepeats {
+		got, gotSlot, err := s.Lookup(t.Context(), keystore.HashKey(key))
+		if err != nil {
+			t.Fatalf("Lookup %d of a key that should be found: %v", i+1, err)
+		}
+		if i > 0 && (got.ID != c.ID || gotSlot != slot || got.Status != c.Status || !got.UpdatedAt.Equal(c.UpdatedAt)) {
+			t.Fatalf("repeated Lookup answered %s/%v/%s, first %s/%v/%s", got.ID, gotSlot, got.Status, c.ID, slot, c.Status)
+		}
+		c, slot = got, gotSlot
 	}
 	return c, slot
 }
@@ -134,8 +148,10 @@ func lookup(t *testing.T, s keystore.Store, key string) (keystore.Client, keysto
 // refused asserts that key finds nothing.
 func refused(t *testing.T, s keystore.Store, key, why string) {
 	t.Helper()
-	if c, _, err := s.Lookup(t.Context(), keystore.HashKey(key)); !errors.Is(err, keystore.ErrNotFound) {
-		t.Fatalf("%s: Lookup = (%s, %v), want ErrNotFound", why, c.ID, err)
+	for range lookupRepeats {
+		if c, _, err := s.Lookup(t.Context(), keystore.HashKey(key)); !errors.Is(err, keystore.ErrNotFound) {
+			t.Fatalf("%s: Lookup = (%s, %v), want ErrNotFound", why, c.ID, err)
+		}
 	}
 }
 
