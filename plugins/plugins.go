@@ -7,4 +7,5 @@ package plugins
 import (
 	// The bearer-JWT and API-key tracks, the policy handler and the admin API.
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/authn"
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/bearer"
 )
