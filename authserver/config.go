@@ -1,0 +1,186 @@
+package authserver
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-gw/gatehouse/authserver/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultAccessTokenLifetime  = time.Hour
+	DefaultIDTokenLifetime      = time.Hour
+	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
+	DefaultCodeLifetime         = 5 * time.Minute
+	DefaultAuthRequestLifetime  = 30 * time.Minute
+	DefaultSessionLifetime      = 8 * time.Hour
+	DefaultMaxTokenLifetime     = 24 * time.Hour
+	DefaultKeyRotationInterval  = 30 * 24 * time.Hour
+	DefaultKeyPublishLead       = 24 * time.Hour
+	DefaultMaintenanceInterval  = time.Minute
+	// DefaultAudienceSuffix makes the default access-token audience
+	// "<issuer>/resources", the audience IdentityServer gives tokens
+	// that name no API resource, so gateways configured for it keep working.
+	DefaultAudienceSuffix = "/resources"
+)
+
+// Config configures a Server. The zero value of every field but Issuer
+// means its default.
+type Config struct {
+	// Issuer is the public URL of the server, exactly as it appears in
+	// `iss` and in the discovery document, e.g. "http://localhost:5000".
+	Issuer string `json:"issuer"`
+	// Audience is the `aud` of access tokens unless a client sets its own.
+	// Default: Issuer + "/resources".
+	Audience []string `json:"audience,omitempty"`
+	// ScopeFormat writes the access token's `scope` claim as a
+	// space-delimited string ("string", RFC 9068, the default) or as a
+	// JSON array ("array", as IdentityServer does). Clients may override it.
+	ScopeFormat string `json:"scope_format,omitempty"`
+
+	// AccessTokenLifetime unless the client sets one. Default 1 hour.
+	AccessTokenLifetime time.Duration `json:"access_token_lifetime,omitempty"`
+	// IDTokenLifetime. Default 1 hour.
+	IDTokenLifetime time.Duration `json:"id_token_lifetime,omitempty"`
+	// RefreshTokenLifetime unless the client sets one. Default 30 days.
+	RefreshTokenLifetime time.Duration `json:"refresh_token_lifetime,omitempty"`
+	// CodeLifetime unless the client sets one. Default 5 minutes.
+	CodeLifetime time.Duration `json:"code_lifetime,omitempty"`
+	// AuthRequestLifetime is the time a user has for login and consent. Default 30 minutes.
+	AuthRequestLifetime time.Duration `json:"auth_request_lifetime,omitempty"`
+	// SessionLifetime is how long a browser stays logged in. Default 8 hours.
+	SessionLifetime time.Duration `json:"session_lifetime,omitempty"`
+	// MaxTokenLifetime caps every access and ID token lifetime, including
+	// clients' own; signing keys stay published this long (plus an hour)
+	// after they stop signing. Default 24 hours.
+	MaxTokenLifetime time.Duration `json:"max_token_lifetime,omitempty"`
+
+	// KeyRotationInterval is how long each signing key signs. Default 30 days.
+	KeyRotationInterval time.Duration `json:"key_rotation_interval,omitempty"`
+	// KeyPublishLead is how long a new key is in the JWKS before it signs.
+	// Default 24 hours; it must exceed the JWKS cache time of every verifier.
+	KeyPublishLead time.Duration `json:"key_publish_lead,omitempty"`
+	// KeyEncryptionSecret encrypts signing keys at rest when set (at
+	// least 32 random bytes).
+	KeyEncryptionSecret []byte `json:"-"`
+
+	// ScopeDescriptions are shown on the consent page, by scope. Scopes
+	// without a description are shown by name.
+	ScopeDescriptions map[string]string `json:"scope_descriptions,omitempty"`
+
+	// LoginThrottle limits failed logins.
+	LoginThrottle ThrottleConfig `json:"login_throttle,omitzero"`
+
+	// MaintenanceInterval is how often expired records are swept and the
+	// key schedule is checked. Default 1 minute.
+	MaintenanceInterval time.Duration `json:"maintenance_interval,omitempty"`
+}
+
+// ThrottleConfig limits failed logins per account and per source address.
+type ThrottleConfig struct {
+	// PerAccount failures within Window lock the account's logins until
+	// the window passes. Default 5.
+	PerAccount int `json:"per_account,omitempty"`
+	// PerAddress failures within Window lock logins from the address. Default 20.
+	PerAddress int `json:"per_address,omitempty"`
+	// Window is the counting period. Default 15 minutes.
+	Window time.Duration `json:"window,omitempty"`
+}
+
+// defaultScopeDescriptions are the consent page's words for well-known scopes.
+var defaultScopeDescriptions = map[string]string{
+	"openid":         "Sign you in and know who you are",
+	"profile":        "See your name and username",
+	"email":          "See your email address",
+	"offline_access": "Stay connected when you are not using it (refresh tokens)",
+	"admin.read":     "Read data through the admin API",
+	"admin.write":    "Change data through the admin API",
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// withDefaults validates c and fills in defaults.
+func (c Config) withDefaults() (Config, error) {
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return c, fmt.Errorf("issuer %q must be an absolute http(s) URL without query or fragment", c.Issuer)
+	}
+	if strings.HasSuffix(c.Issuer, "/") {
+		return c, fmt.Errorf("issuer %q must not end with a slash", c.Issuer)
+	}
+	if len(c.Audience) == 0 {
+		c.Audience = []string{c.Issuer + DefaultAudienceSuffix}
+	}
+	switch c.ScopeFormat {
+	case "":
+		c.ScopeFormat = store.ScopeFormatString
+	case store.ScopeFormatString, store.ScopeFormatArray:
+	default:
+		return c, fmt.Errorf("scope format %q: want %q or %q", c.ScopeFormat, store.ScopeFormatString, store.ScopeFormatArray)
+	}
+	c.MaxTokenLifetime = orDefault(c.MaxTokenLifetime, DefaultMaxTokenLifetime)
+	c.AccessTokenLifetime = orDefault(c.AccessTokenLifetime, DefaultAccessTokenLifetime)
+	c.IDTokenLifetime = orDefault(c.IDTokenLifetime, DefaultIDTokenLifetime)
+	c.RefreshTokenLifetime = orDefault(c.RefreshTokenLifetime, DefaultRefreshTokenLifetime)
+	c.CodeLifetime = orDefault(c.CodeLifetime, DefaultCodeLifetime)
+	c.AuthRequestLifetime = orDefault(c.AuthRequestLifetime, DefaultAuthRequestLifetime)
+	c.SessionLifetime = orDefault(c.SessionLifetime, DefaultSessionLifetime)
+	c.KeyRotationInterval = orDefault(c.KeyRotationInterval, DefaultKeyRotationInterval)
+	c.KeyPublishLead = orDefault(c.KeyPublishLead, DefaultKeyPublishLead)
+	c.MaintenanceInterval = orDefault(c.MaintenanceInterval, DefaultMaintenanceInterval)
+	if c.AccessTokenLifetime > c.MaxTokenLifetime || c.IDTokenLifetime > c.MaxTokenLifetime {
+		return c, fmt.Errorf("token lifetimes must not exceed the maximum token lifetime %s", c.MaxTokenLifetime)
+	}
+	if c.KeyPublishLead >= c.KeyRotationInterval {
+		return c, fmt.Errorf("key publish lead %s must be shorter than the rotation interval %s", c.KeyPublishLead, c.KeyRotationInterval)
+	}
+	if c.LoginThrottle.PerAccount <= 0 {
+		c.LoginThrottle.PerAccount = 5
+	}
+	if c.LoginThrottle.PerAddress <= 0 {
+		c.LoginThrottle.PerAddress = 20
+	}
+	c.LoginThrottle.Window = orDefault(c.LoginThrottle.Window, 15*time.Minute)
+	descriptions := make(map[string]string, len(defaultScopeDescriptions)+len(c.ScopeDescriptions))
+	for k, v := range defaultScopeDescriptions {
+		descriptions[k] = v
+	}
+	for k, v := range c.ScopeDescriptions {
+		descriptions[k] = v
+	}
+	c.ScopeDescriptions = descriptions
+	return c, nil
+}
+
+// keyRetention is how long a retired key stays published: longer than
+// any token it signed can live.
+func (c Config) keyRetention() time.Duration { return c.MaxTokenLifetime + time.Hour }
+
+// Option changes how New builds a Server.
+type Option func(*options)
+
+type options struct {
+	now        func() time.Time
+	logger     *slog.Logger
+	background bool
+}
+
+// WithClock makes the server read time from now instead of time.Now;
+// tests use it to move through expiries and key rotations.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithoutBackground disables the maintenance goroutine (sweeping and key
+// scheduling); the caller runs Maintain itself.
+func WithoutBackground() Option { return func(o *options) { o.background = false } }

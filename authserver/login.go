@@ -1,0 +1,158 @@
+package authserver
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/gatehouse-gw/gatehouse/authserver/store"
+)
+
+// Limits of the login form's fields.
+const (
+	maxUsernameLength = 256
+	maxPasswordLength = 1024
+)
+
+// Messages of the login page. A wrong password and an unknown user get
+// the same one.
+const (
+	msgBadCredentials = "Wrong username or password."
+	msgThrottled      = "Too many failed sign-in attempts. Wait a few minutes and try again."
+)
+
+type loginPage struct {
+	ID, CSRF, Client, Username, Error string
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.showLogin(w, r)
+	case http.MethodPost:
+		s.submitLogin(w, r)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
+	ar, browser, ok := s.loadFlow(w, r, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	if ar.UserID != "" {
+		s.toConsent(w, r, ar)
+		return
+	}
+	if sess, ok := s.currentSession(r.Context(), r); ok && s.sessionSatisfies(ar, sess) {
+		ar, err := s.attachUser(r.Context(), ar, sess)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "authserver: attaching session", "error", err)
+			s.errorPage(w, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
+			return
+		}
+		s.toConsent(w, r, ar)
+		return
+	}
+	if slices.Contains(ar.Prompt, oidc.PromptNone) {
+		s.failToClient(w, r, ar, oidc.ErrLoginRequired().WithDescription("login required"))
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, ar, browser, "", "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, ar store.AuthRequest, browser, username, message string) {
+	s.render(w, status, "login.html", loginPage{
+		ID:       ar.ID,
+		CSRF:     s.csrfToken(browser, ar.ID, "login"),
+		Client:   s.clientName(r, ar.ClientID),
+		Username: username,
+		Error:    message,
+	})
+}
+
+func (s *Server) clientName(r *http.Request, id string) string {
+	if c, err := s.st.GetClient(r.Context(), id); err == nil && c.Name != "" {
+		return c.Name
+	}
+	return id
+}
+
+func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	ar, browser, ok := s.loadFlow(w, r, r.PostForm.Get("id"))
+	if !ok || !s.checkCSRF(w, r, browser, ar.ID, "login") {
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	if username == "" || len(username) > maxUsernameLength || len(password) > maxPasswordLength {
+		s.renderLogin(w, r, http.StatusUnauthorized, ar, browser, "", msgBadCredentials)
+		return
+	}
+	addr := sourceAddress(r)
+	if !s.throttle.allowed(username, addr) {
+		s.renderLogin(w, r, http.StatusTooManyRequests, ar, browser, username, msgThrottled)
+		return
+	}
+	user, err := s.st.GetUserByUsername(r.Context(), username)
+	var match bool
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Hash anyway, so an unknown user takes as long as a wrong password.
+		_, _ = checkPassword(password, s.dummyPasswordHash)
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "authserver: reading user", "error", err)
+		s.errorPage(w, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
+		return
+	default:
+		match, err = checkPassword(password, user.PasswordHash)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "authserver: checking password", "user", user.ID, "error", err)
+		}
+	}
+	if !match {
+		s.throttle.fail(username, addr)
+		s.renderLogin(w, r, http.StatusUnauthorized, ar, browser, username, msgBadCredentials)
+		return
+	}
+	s.throttle.succeed(username)
+
+	cookie := randomToken()
+	now := s.now()
+	sess := store.Session{ID: store.Hash(cookie), UserID: user.ID, AuthTime: now, ExpiresAt: now.Add(s.cfg.SessionLifetime)}
+	if err := s.st.CreateSession(r.Context(), sess); err != nil {
+		s.log.ErrorContext(r.Context(), "authserver: creating session", "error", err)
+		s.errorPage(w, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
+		return
+	}
+	http.SetCookie(w, s.cookie(cookieSession, cookie, s.cfg.SessionLifetime))
+	ar, err = s.attachUser(r.Context(), ar, sess)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "authserver: attaching session", "error", err)
+		s.errorPage(w, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
+		return
+	}
+	s.toConsent(w, r, ar)
+}
+
+// sourceAddress is the peer address the login throttle counts. Forwarded
+// headers are not trusted: behind a proxy every login counts against the
+// proxy's address unless the proxy (Caddy in the gateway build) passes
+// the real peer.
+func sourceAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
