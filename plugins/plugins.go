@@ -8,4 +8,6 @@ import (
 	// The bearer-JWT and API-key tracks, the policy handler and the admin API.
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/authn"
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/bearer"
+	// `caddy gatehouse keys ...`: offline API-key management.
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/keystore/keyscmd"
 )
