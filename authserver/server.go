@@ -150,7 +150,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/", protocol)
 	mux.Handle(PathAuthorize, s.authorizeGate(protocol))
 	mux.Handle(PathToken, clientChallenge(noStore(protocol)))
-	mux.Handle(PathIntrospect, clientChallenge(noStore(protocol)))
+	mux.Handle(PathIntrospect, clientChallenge(noStore(requireClientSecret(protocol))))
 	mux.Handle(PathRevocation, clientChallenge(protocol))
 	mux.Handle(PathUserinfo, bearerChallenge(noStore(protocol)))
 	mux.HandleFunc(PathLogin, s.handleLogin)
@@ -242,6 +242,18 @@ func clientChallenge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, _, basic := r.BasicAuth(); basic {
 			w = &challengeWriter{ResponseWriter: w, challenge: `Basic realm="gatehouse", charset="UTF-8"`}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireClientSecret refuses a request without client credentials with
+// 401 invalid_client before op, which would answer 400.
+func requireClientSecret(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, basic := r.BasicAuth(); !basic && r.PostFormValue("client_secret") == "" {
+			op.WriteError(w, r, errInvalidClient(), nil)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
