@@ -41,9 +41,10 @@ import (
 const (
 	// IdempotencyTTL is how long a create can be replayed.
 	IdempotencyTTL = 24 * time.Hour
-	// MinIdempotencyKeyLength and MaxIdempotencyKeyLength bound the
-	// Idempotency-Key value; it must be visible ASCII.
+	// MinIdempotencyKeyLength is the shortest Idempotency-Key accepted;
+	// the key must be visible ASCII.
 	MinIdempotencyKeyLength = 16
+	// MaxIdempotencyKeyLength is the longest Idempotency-Key accepted.
 	MaxIdempotencyKeyLength = 255
 	// MaxFingerprintLength bounds Idempotency.Fingerprint.
 	MaxFingerprintLength = 4096
