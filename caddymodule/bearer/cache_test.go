@@ -112,3 +112,31 @@ func TestCachedTokenRefusedWhenItsKidGetsAnotherKey(t *testing.T) {
 		t.Fatal("token accepted after its kid was given another key")
 	}
 }
+
+// TestCacheIsSharedOnlyBySameSettings: a token cached by a provider that
+// does not check aud must not pass, from that cache, one that does.
+func TestCacheIsSharedOnlyBySameSettings(t *testing.T) {
+	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
+	iss := startIssuer(t, k)
+	lenient := provision(t, Provider{Issuer: iss.url})
+	strict := provision(t, Provider{Issuer: iss.url, Audiences: []string{"payments"}})
+	twin := provision(t, Provider{Issuer: iss.url})
+	if lenient.keys != strict.keys {
+		t.Error("providers of one issuer got separate key sets")
+	}
+	if lenient.cache == strict.cache || lenient.cache != twin.cache {
+		t.Error("decision caches are not shared exactly by providers with the same settings")
+	}
+
+	claims := iss.claims()
+	claims["aud"] = "orders"
+	token := sign(t, k, claims, nil)
+	if _, err := lenient.Verify(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+	lenient.cache.entries.Wait()
+	_, err := strict.Verify(context.Background(), token)
+	if f := refusalOf(t, err); f.Reason != ReasonAudience {
+		t.Errorf("refusal = %+v, want audience not accepted", f)
+	}
+}
