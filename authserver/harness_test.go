@@ -80,8 +80,8 @@ func newEnv(t *testing.T, mutate ...func(*authserver.Config)) *env {
 	now := e.clock.Now()
 	_, e.serviceSecret = e.mustClient(authserver.ClientSpec{ID: serviceID, GrantTypes: []string{store.GrantClientCredentials}, Scopes: []string{"admin.read", "admin.write"}}, now)
 	e.mustClient(authserver.ClientSpec{ID: appID, Name: "Admin Portal", Public: true,
-		GrantTypes: []string{store.GrantAuthorizationCode, store.GrantRefreshToken},
-		Scopes:     []string{"openid", "profile", "email", "offline_access", "admin.read"},
+		GrantTypes:   []string{store.GrantAuthorizationCode, store.GrantRefreshToken},
+		Scopes:       []string{"openid", "profile", "email", "offline_access", "admin.read"},
 		RedirectURIs: []string{appRedirect}, PostLogoutRedirectURIs: []string{"http://localhost:3001/"}}, now)
 	e.mustClient(authserver.ClientSpec{ID: otherAppID, Public: true, GrantTypes: []string{store.GrantAuthorizationCode},
 		Scopes: []string{"openid"}, RedirectURIs: []string{"http://localhost:3002/cb"}}, now)
