@@ -26,7 +26,7 @@ const (
 type CacheOptions struct {
 	// MaxEntries bounds the lookup cache, positive and negative entries
 	// together (default DefaultCacheMaxEntries).
-	MaxEntries int64
+	MaxEntries int
 	// FlushInterval is how often noted key uses are written to the store
 	// (default DefaultFlushInterval): the most last_used_at can lag.
 	FlushInterval time.Duration
@@ -70,6 +70,7 @@ type CachedStore struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	pooled    bool // owned by the pool: closed by the last Release
 }
 
 // cachedLookup is one cached Lookup answer.
@@ -106,8 +107,8 @@ func NewCachedStore(backend Store, opts CacheOptions) (*CachedStore, error) {
 		opts.Logger = caddy.Log().Named("gatehouse.keystore")
 	}
 	cache, err := ristretto.NewCache(&ristretto.Config[uint64, *cachedLookup]{
-		NumCounters:        10 * opts.MaxEntries, // ristretto's advice: 10x the entries
-		MaxCost:            opts.MaxEntries,      // each entry costs 1
+		NumCounters:        10 * int64(opts.MaxEntries), // ristretto's advice: 10x the entries
+		MaxCost:            int64(opts.MaxEntries),      // each entry costs 1
 		BufferItems:        64,
 		IgnoreInternalCost: true,
 	})
@@ -240,7 +241,16 @@ func (cs *CachedStore) KeyFormat() KeyFormat { return cs.backend.KeyFormat() }
 
 // Close stops the background work, flushes the uses noted so far, and
 // closes the cache and the backend. Later calls return the first result.
+// A store from Acquire is shared: its Close is refused, and Release
+// closes it once its last user is done.
 func (cs *CachedStore) Close() error {
+	if cs.pooled {
+		return errors.New("closing a pooled key store: call keystore.Release instead")
+	}
+	return cs.close()
+}
+
+func (cs *CachedStore) close() error {
 	cs.closeOnce.Do(func() {
 		close(cs.stop)
 		<-cs.done

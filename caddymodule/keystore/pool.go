@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -27,7 +26,7 @@ type PoolOptions struct {
 	// LockTimeout bounds the wait for the file lock (default DefaultLockTimeout).
 	LockTimeout time.Duration
 	// CacheMaxEntries bounds the lookup cache (default DefaultCacheMaxEntries).
-	CacheMaxEntries int64
+	CacheMaxEntries int
 	// FlushInterval is how often noted uses are written (default DefaultFlushInterval).
 	FlushInterval time.Duration
 	// SweepInterval is how often expired data is swept (default DefaultSweepInterval).
@@ -37,33 +36,34 @@ type PoolOptions struct {
 }
 
 // pooled is the pool's value: the shared store, closed when the last
-// lease is released.
+// user releases it.
 type pooled struct{ *CachedStore }
 
 // Destruct implements caddy.Destructor.
-func (p pooled) Destruct() error { return p.CachedStore.Close() }
+func (p pooled) Destruct() error { return p.CachedStore.close() }
 
-// Lease is one user's share of a pooled store: the Store to use, whose
-// Close releases the share. The file is flushed and closed when the last
-// lease is closed.
-type Lease struct {
-	*CachedStore
-	path     string
-	once     sync.Once
-	closeErr error
-}
-
-// Acquire returns a lease on the key store at path (made absolute and
-// cleaned, so that two spellings of one file share it). The first lease
-// opens the bbolt file, the lookup cache and the background flush and
-// sweep; later ones share them. Every lease must be closed once.
-func Acquire(path string, opts PoolOptions) (*Lease, error) {
+// poolKey is the key of path in the pool: absolute and cleaned, so that
+// two spellings of one file share it.
+func poolKey(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening key store %s: %w", path, err)
+		return "", fmt.Errorf("key store %s: %w", path, err)
 	}
-	v, _, err := stores.LoadOrNew(abs, func() (caddy.Destructor, error) {
-		backend, err := Open(abs, Options{KeyPrefix: opts.KeyPrefix, LockTimeout: opts.LockTimeout})
+	return abs, nil
+}
+
+// Acquire returns the process-wide store for the key store file at path.
+// The first Acquire of a file opens it, with the lookup cache and the
+// background flush and sweep; later ones share it. Each successful
+// Acquire must be matched by one Release of the same path; the store's
+// own Close is refused, since others may still use it.
+func Acquire(path string, opts PoolOptions) (*CachedStore, error) {
+	key, err := poolKey(path)
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		backend, err := Open(key, Options{KeyPrefix: opts.KeyPrefix, LockTimeout: opts.LockTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -76,28 +76,28 @@ func Acquire(path string, opts PoolOptions) (*Lease, error) {
 		if err != nil {
 			return nil, errors.Join(err, backend.Close())
 		}
+		cs.pooled = true
 		return pooled{cs}, nil
 	})
 	if err != nil {
 		return nil, err // a failed open is not pooled, so there is nothing to release
 	}
-	l := &Lease{CachedStore: v.(pooled).CachedStore, path: abs}
-	if prefix := l.KeyFormat().Prefix(); opts.KeyPrefix != "" && opts.KeyPrefix != prefix {
+	cs := v.(pooled).CachedStore
+	if prefix := cs.KeyFormat().Prefix(); opts.KeyPrefix != "" && opts.KeyPrefix != prefix {
 		return nil, errors.Join(
-			fmt.Errorf("opening key store %s: %w: the store issues keys with prefix %q, not %q", abs, ErrInvalid, prefix, opts.KeyPrefix),
-			l.Close())
+			fmt.Errorf("opening key store %s: %w: the store issues keys with prefix %q, not %q", key, ErrInvalid, prefix, opts.KeyPrefix),
+			Release(key))
 	}
-	return l, nil
+	return cs, nil
 }
 
-// Path is the absolute path of the leased store.
-func (l *Lease) Path() string { return l.path }
-
-// Close releases this lease; closing it again does nothing. The last
-// release flushes noted uses and closes the file.
-func (l *Lease) Close() error {
-	l.once.Do(func() { _, l.closeErr = stores.Delete(l.path) })
-	return l.closeErr
+// Release gives back one Acquire of path. The last release flushes noted
+// uses and closes the file.
+func Release(path string) error {
+	key, err := poolKey(path)
+	if err != nil {
+		return err
+	}
+	_, err = stores.Delete(key)
+	return err
 }
-
-var _ Store = (*Lease)(nil)

@@ -13,10 +13,19 @@ import (
 func assertLocked(t *testing.T, path string) {
 	t.Helper()
 	if _, err := keystore.Open(path, keystore.Options{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, keystore.ErrLocked) {
-		t.Fatalf("direct Open while leased: %v, want ErrLocked", err)
+		t.Fatalf("direct Open while acquired: %v, want ErrLocked", err)
 	}
 }
 
+func release(t *testing.T, path string) {
+	t.Helper()
+	if err := keystore.Release(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPoolSharesOneOpenFile plays a `caddy reload`: the new config
+// acquires the store before the old one releases it.
 func TestPoolSharesOneOpenFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keys.db")
@@ -29,51 +38,45 @@ func TestPoolSharesOneOpenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The reloaded config names the same file another way.
-	reloaded, err := keystore.Acquire(filepath.Join(dir, "sub", "..", "keys.db"), keystore.PoolOptions{LockTimeout: 50 * time.Millisecond})
+	samePath := filepath.Join(dir, "sub", "..", "keys.db")
+	reloaded, err := keystore.Acquire(samePath, keystore.PoolOptions{LockTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("second Acquire of an open file: %v", err)
 	}
-	if reloaded.CachedStore != old.CachedStore {
-		t.Fatal("two leases on one file got different stores")
+	if reloaded != old {
+		t.Fatal("two Acquires of one file got different stores")
 	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
+	if err := reloaded.Close(); err == nil {
+		t.Fatal("Close of a pooled store was accepted")
 	}
-	if err := old.Close(); err != nil { // a second Close releases nothing more
-		t.Fatal(err)
-	}
+	release(t, path)
 	if got, _, err := reloaded.Lookup(t.Context(), keystore.HashKey(key)); err != nil || got.ID != c.ID {
-		t.Fatalf("lookup after the old lease closed: %v", err)
+		t.Fatalf("lookup after the old config released the store: %v", err)
 	}
 	assertLocked(t, path)
 	reloaded.NoteUse(c.ID, time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
-	if err := reloaded.Close(); err != nil {
-		t.Fatal(err)
-	}
+	release(t, samePath)
 
 	s, err := keystore.Open(path, keystore.Options{LockTimeout: 50 * time.Millisecond})
 	if err != nil {
-		t.Fatalf("Open after the last lease closed: %v", err)
+		t.Fatalf("Open after the last Release: %v", err)
 	}
 	defer s.Close()
 	if got, err := s.Get(t.Context(), c.ID); err != nil || got.LastUsedAt.IsZero() {
-		t.Fatalf("last release did not flush noted use: %v, %v", got.LastUsedAt, err)
+		t.Fatalf("last Release did not flush noted use: %v, %v", got.LastUsedAt, err)
 	}
 }
 
 func TestPoolRefusesAnotherPrefix(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.db")
-	l, err := keystore.Acquire(path, keystore.PoolOptions{KeyPrefix: "pos_live_"})
-	if err != nil {
+	if _, err := keystore.Acquire(path, keystore.PoolOptions{KeyPrefix: "pos_live_"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := keystore.Acquire(path, keystore.PoolOptions{KeyPrefix: "rsa_live_"}); !errors.Is(err, keystore.ErrInvalid) {
 		t.Fatalf("Acquire with another prefix: %v, want ErrInvalid", err)
 	}
-	// The refused Acquire holds no share: closing the one lease closes the file.
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	// The refused Acquire holds no share: one Release closes the file.
+	release(t, path)
 	s, err := keystore.Open(path, keystore.Options{LockTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("refused Acquire kept the file open: %v", err)
@@ -88,9 +91,8 @@ func TestPoolReportsALockedFile(t *testing.T) {
 		t.Fatalf("Acquire of a locked file: %v, want ErrLocked", err)
 	}
 	other.Close()
-	l, err := keystore.Acquire(path, keystore.PoolOptions{LockTimeout: 50 * time.Millisecond})
-	if err != nil {
+	if _, err := keystore.Acquire(path, keystore.PoolOptions{LockTimeout: 50 * time.Millisecond}); err != nil {
 		t.Fatalf("Acquire once the file is free: %v", err)
 	}
-	l.Close()
+	release(t, path)
 }
