@@ -115,3 +115,6 @@ func (c *decisionCache) store(digest *[sha256.Size]byte, id authn.Identity, key 
 		expires:  id.ExpiresAt.UnixNano(),
 	}, 1, ttl)
 }
+
+// Interface guards
+var _ caddy.Destructor = (*decisionCache)(nil)

@@ -284,3 +284,6 @@ func errText(err error) string {
 	}
 	return s
 }
+
+// Interface guards
+var _ caddy.Destructor = (*issuerKeys)(nil)

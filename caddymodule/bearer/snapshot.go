@@ -134,3 +134,6 @@ func signingKey(key any) (publicKey, bool) {
 		return nil, false
 	}
 }
+
+// Interface guards
+var _ jwkset.Storage = (*snapshotStorage)(nil)
