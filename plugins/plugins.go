@@ -6,8 +6,10 @@ package plugins
 
 import (
 	// The bearer-JWT and API-key tracks, the policy handler and the admin API.
-	_ "github.com/gatehouse-gw/gatehouse/caddymodule/authn"
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/adminapi"
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/apikey"
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/bearer"
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/policy"
 	// `caddy gatehouse keys ...`: offline API-key management.
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/keystore/keyscmd"
 )
