@@ -44,7 +44,7 @@ const (
 
 // env is a running authserver over a real bbolt file.
 type env struct {
-	t             *testing.T
+	t             testing.TB
 	srv           *authserver.Server
 	ts            *httptest.Server
 	st            store.Store
@@ -54,7 +54,7 @@ type env struct {
 	webAppSecret  string
 }
 
-func newEnv(t *testing.T, mutate ...func(*authserver.Config)) *env {
+func newEnv(t testing.TB, mutate ...func(*authserver.Config)) *env {
 	t.Helper()
 	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "authserver.db"))
 	if err != nil {
@@ -201,7 +201,7 @@ func (b *browser) postForm(path string, form url.Values) page {
 var hiddenField = regexp.MustCompile(`name="(id|csrf_token)" value="([^"]*)"`)
 
 // fields reads the hidden fields of a login or consent form.
-func (p page) fields(t *testing.T) url.Values {
+func (p page) fields(t testing.TB) url.Values {
 	t.Helper()
 	v := url.Values{}
 	for _, m := range hiddenField.FindAllStringSubmatch(p.body, -1) {
