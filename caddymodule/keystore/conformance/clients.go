@@ -51,7 +51,7 @@ func testCreateAndGet(t *testing.T, s keystore.Store, clock *Clock) {
 	if other.ID == c.ID || otherKey == key {
 		t.Fatal("two creates gave the same id or key")
 	}
-	if len(other.Scopes) != 0 || other.Metadata != nil && len(other.Metadata) != 0 || !other.ExpiresAt.IsZero() {
+	if len(other.Scopes) != 0 || len(other.Metadata) != 0 || !other.ExpiresAt.IsZero() {
 		t.Fatalf("client created without scopes, metadata or expiry reads back as %+v", other)
 	}
 }
