@@ -258,6 +258,9 @@ func (m *Manager) Status() []Status {
 	return out
 }
 
+// Load reads the stored keys without changing them.
+func (m *Manager) Load(ctx context.Context) error { return m.load(ctx) }
+
 // Maintain brings the stored keys in line with the schedule at the
 // current time (first key, next key, removal of expired keys, encryption
 // of keys stored in the clear) and reloads them.
@@ -273,7 +276,7 @@ func (m *Manager) Maintain(ctx context.Context) error {
 
 // Rotate schedules a new key now: it is published at once and signs
 // after the publish lead. If a next key is already waiting, Rotate
-// leaves it and returns its status.
+// leaves it and returns its status. Rotate never removes keys.
 func (m *Manager) Rotate(ctx context.Context) (Status, error) {
 	if err := m.load(ctx); err != nil {
 		return Status{}, err
@@ -314,7 +317,9 @@ func (m *Manager) plan(ctx context.Context, rotateNow bool) error {
 		}
 		var out []store.SigningKey
 		for i, k := range loaded {
-			if m.state(loaded, i, now) == StateExpired {
+			// A manual rotation only adds: the retention configured where
+			// it runs (a command) may be shorter than the server's.
+			if !rotateNow && m.state(loaded, i, now) == StateExpired {
 				continue
 			}
 			sk := stored[slices.IndexFunc(stored, func(s store.SigningKey) bool { return s.ID == k.ID })]
