@@ -115,17 +115,23 @@ func (g *gateway) reload(edit func(string) string) {
 	g.tester.InitServer(g.config, "caddyfile")
 }
 
-// unload replaces the configuration with an empty one, so that the store
-// is released before the test's files go.
+// unload replaces the configuration with an empty one and releases the
+// test's hold on the store, so that the file is closed before the test's
+// files go.
 func (g *gateway) unload() {
+	g.unloadConfig()
+	if err := keystore.Release(g.storeFile); err != nil {
+		g.t.Errorf("releasing the store: %v", err)
+	}
+}
+
+// unloadConfig replaces the configuration with an empty one.
+func (g *gateway) unloadConfig() {
 	req, _ := http.NewRequest("POST", fmt.Sprintf("http://localhost:%d/load", g.adminPort),
 		strings.NewReader(fmt.Sprintf(`{"admin": {"listen": "localhost:%d", "config": {"persist": false}}}`, g.adminPort)))
 	req.Header.Set("Content-Type", "application/json")
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
-	}
-	if err := keystore.Release(g.storeFile); err != nil {
-		g.t.Errorf("releasing the store: %v", err)
 	}
 }
 
@@ -142,9 +148,15 @@ func (g *gateway) send(method, url, apiKey, body string) (int, http.Header, stri
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return g.do(req)
+}
+
+// do sends req through the gateway.
+func (g *gateway) do(req *http.Request) (int, http.Header, string) {
+	g.t.Helper()
 	resp, err := g.tester.Client.Do(req)
 	if err != nil {
-		g.t.Fatalf("%s %s: %v", method, url, err)
+		g.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
