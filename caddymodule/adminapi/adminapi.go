@@ -88,7 +88,6 @@ type Handler struct {
 	storePath string
 	store     *keystore.CachedStore
 	logger    *zap.Logger
-	now       func() time.Time
 }
 
 // CaddyModule returns the Caddy module information.
@@ -102,7 +101,6 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision applies defaults and acquires the key store from the pool.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	h.now = time.Now
 	if h.BasePath == "" {
 		h.BasePath = DefaultBasePath
 	}

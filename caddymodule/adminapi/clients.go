@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
 )
@@ -30,7 +31,7 @@ func (q *request) list() {
 		q.storeFail("list", err)
 		return
 	}
-	now := q.h.now()
+	now := time.Now()
 	out := clientPage{Clients: make([]clientView, 0, len(page.Clients)), NextCursor: optionalCursor(page.Next)}
 	for _, c := range page.Clients {
 		out.Clients = append(out.Clients, viewClient(c, now))
@@ -49,5 +50,5 @@ func (q *request) get() {
 		q.storeFail("get", err)
 		return
 	}
-	q.respond(http.StatusOK, viewClient(c, q.h.now()))
+	q.respond(http.StatusOK, viewClient(c, time.Now()))
 }

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -46,7 +47,7 @@ func (q *request) create() {
 		q.logChange("created", c.ID, zap.String("key_prefix", c.Key.Prefix))
 	}
 	q.w.Header().Set("Location", q.clientURL(c.ID))
-	q.respond(http.StatusCreated, issuedView{clientView: viewClient(c, q.h.now()), APIKey: key})
+	q.respond(http.StatusCreated, issuedView{clientView: viewClient(c, time.Now()), APIKey: key})
 }
 
 // newClient reads the create request's body. The store checks the values

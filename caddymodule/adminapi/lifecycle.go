@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
@@ -24,7 +25,7 @@ func (q *request) setStatus(s keystore.Status) {
 	} else {
 		q.logChange("enabled", c.ID)
 	}
-	q.respond(http.StatusOK, viewClient(c, q.h.now()))
+	q.respond(http.StatusOK, viewClient(c, time.Now()))
 }
 
 // delete answers DELETE {base}/clients/{id}: the client and its keys are

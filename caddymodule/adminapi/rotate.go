@@ -34,7 +34,7 @@ func (q *request) rotate() {
 	q.logChange("key rotated", c.ID,
 		zap.String("key_prefix", c.Key.Prefix),
 		zap.String("grace_period_seconds", strconv.FormatInt(int64(grace/time.Second), 10)))
-	q.respond(http.StatusOK, issuedView{clientView: viewClient(c, q.h.now()), APIKey: key})
+	q.respond(http.StatusOK, issuedView{clientView: viewClient(c, time.Now()), APIKey: key})
 }
 
 // gracePeriod reads the optional body of a rotation.

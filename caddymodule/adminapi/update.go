@@ -34,7 +34,7 @@ func (q *request) update() {
 		return
 	}
 	q.logChange("updated", c.ID, zap.String("fields", strings.Join(changed, ",")))
-	q.respond(http.StatusOK, viewClient(c, q.h.now()))
+	q.respond(http.StatusOK, viewClient(c, time.Now()))
 }
 
 // clientUpdate reads the patch and names the fields it changes. The store
