@@ -10,6 +10,9 @@ import (
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/apikey"
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/bearer"
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/policy"
+	// The OAuth 2.0 / OpenID Connect server (gatehouse_authserver) and
+	// `caddy gatehouse authserver ...`.
+	_ "github.com/gatehouse-gw/gatehouse/authserver/caddyhost"
 	// `caddy gatehouse keys ...`: offline API-key management.
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/keystore/keyscmd"
 )

@@ -1,0 +1,177 @@
+package caddyhost
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/gatehouse-gw/gatehouse/authserver"
+	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+)
+
+func TestCaddyfileSyntax(t *testing.T) {
+	d := caddyfile.NewTestDispenser(`gatehouse_authserver {
+		issuer http://localhost:5000
+		store ./data/authserver.db
+		key_encryption_key_file /run/secrets/kek
+		seed seed.json
+		demo_credentials ./data/demo-credentials.json
+		key_store ./data/keys.db
+		audience api://gatehouse https://api.example
+		scope_format array
+		access_token_lifetime 30m
+		max_token_lifetime 12h
+		key_rotation_interval 720h
+		key_publish_lead 48h
+	}`)
+	var h Handler
+	if err := h.UnmarshalCaddyfile(d); err != nil {
+		t.Fatal(err)
+	}
+	if h.Issuer != "http://localhost:5000" || h.Store != "./data/authserver.db" || h.KeyEncryptionKeyFile != "/run/secrets/kek" ||
+		h.Seed != "seed.json" || h.DemoCredentials != "./data/demo-credentials.json" || h.KeyStore != "./data/keys.db" ||
+		len(h.Audience) != 2 || h.ScopeFormat != "array" || time.Duration(h.AccessTokenLifetime) != 30*time.Minute ||
+		time.Duration(h.MaxTokenLifetime) != 12*time.Hour || time.Duration(h.KeyPublishLead) != 48*time.Hour {
+		t.Fatalf("parsed %+v", h)
+	}
+	for _, bad := range []string{
+		"gatehouse_authserver extra {\n}",
+		"gatehouse_authserver {\n issuer\n}",
+		"gatehouse_authserver {\n issuer a b\n}",
+		"gatehouse_authserver {\n colour blue\n}",
+		"gatehouse_authserver {\n access_token_lifetime soon\n}",
+	} {
+		var h Handler
+		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+const caddyConfig = `{
+	admin localhost:%[1]d
+	auto_https off
+	persist_config off
+	http_port %[2]d
+}
+http://localhost:%[2]d {
+	gatehouse_authserver {
+		issuer http://localhost:%[2]d
+		store %[3]s/authserver.db
+		demo_credentials %[3]s/demo-credentials.json
+		key_store %[3]s/keys.db
+		access_token_lifetime %[4]s
+	}
+}
+`
+
+func clientCredentials(t *testing.T, issuer string, creds *authserver.DemoCredentials) map[string]any {
+	t.Helper()
+	resp, err := http.PostForm(issuer+"/connect/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {creds.AdminClient.ClientID}, "client_secret": {creds.AdminClient.ClientSecret}, "scope": {"admin.read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok map[string]any
+	json.NewDecoder(resp.Body).Decode(&tok)
+	if resp.StatusCode != 200 {
+		t.Fatalf("token: %d %v", resp.StatusCode, tok)
+	}
+	return tok
+}
+
+// TestHostedInCaddy runs the authserver inside a real Caddy from a
+// Caddyfile: demo credentials (with the POS key in the gateway's key
+// store) on first start, the seed's token request, and a reload that
+// keeps the store, the keys and the credentials.
+func TestHostedInCaddy(t *testing.T) {
+	adminPort, port := freePort(t), freePort(t)
+	dir := t.TempDir()
+	issuer := fmt.Sprintf("http://localhost:%d", port)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort, LoadRequestTimeout: 30 * time.Second})
+	t.Cleanup(func() {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("http://localhost:%d/load", adminPort),
+			strings.NewReader(fmt.Sprintf(`{"admin": {"listen": "localhost:%d", "config": {"persist": false}}}`, adminPort)))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})
+	tester.InitServer(fmt.Sprintf(caddyConfig, adminPort, port, dir, "1h"), "caddyfile")
+
+	raw, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds authserver.DemoCredentials
+	if err := json.Unmarshal(raw, &creds); err != nil {
+		t.Fatal(err)
+	}
+	if creds.Issuer != issuer || creds.POSKey == nil || !strings.HasPrefix(creds.POSKey.APIKey, "rsa_live_") {
+		t.Fatalf("demo credentials %s", raw)
+	}
+	first := clientCredentials(t, issuer, &creds)
+	if first["expires_in"] != float64(3600) {
+		t.Fatalf("token %v", first)
+	}
+
+	// Reload with another lifetime: the store stays open and shared.
+	tester.InitServer(fmt.Sprintf(caddyConfig, adminPort, port, dir, "30m"), "caddyfile")
+	second := clientCredentials(t, issuer, &creds)
+	if second["expires_in"] != float64(1800) {
+		t.Fatalf("after reload: %v", second)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
+	if string(after) != string(raw) {
+		t.Fatal("reload created new demo credentials")
+	}
+	if k1, k2 := kid(t, first["access_token"].(string)), kid(t, second["access_token"].(string)); k1 != k2 {
+		t.Fatalf("reload changed the signing key: %s, %s", k1, k2)
+	}
+
+	// The POS key works against the gateway's key store.
+	ks, err := keystore.Acquire(filepath.Join(dir, "keys.db"), keystore.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keystore.Release(filepath.Join(dir, "keys.db"))
+	if c, _, err := ks.Lookup(t.Context(), keystore.HashKey(creds.POSKey.APIKey)); err != nil || c.ID != creds.POSKey.ID {
+		t.Fatalf("POS key not in the key store: %+v %v", c, err)
+	}
+}
+
+// kid reads the key id from a JWT's header.
+func kid(t *testing.T, token string) string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.SplitN(token, ".", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header struct{ Kid string }
+	if err := json.Unmarshal(raw, &header); err != nil {
+		t.Fatal(err)
+	}
+	return header.Kid
+}

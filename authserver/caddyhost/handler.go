@@ -1,0 +1,217 @@
+// Package caddyhost hosts the authserver inside the Gatehouse build of
+// Caddy, so that one process runs the gateway and the authserver: the
+// HTTP handler module http.handlers.gatehouse_authserver (Caddyfile
+// directive gatehouse_authserver) and the `caddy gatehouse authserver`
+// management commands.
+//
+// The handler's store file is opened once per process through a
+// caddy.UsagePool (pool.go), so `caddy reload` provisions the new config
+// on the open store while the old one still serves.
+package caddyhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/gatehouse-gw/gatehouse/authserver"
+	"github.com/gatehouse-gw/gatehouse/authserver/keys"
+	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler serves the authserver: /.well-known/openid-configuration and its
+// JWKS, /connect/*, and the /account login and consent pages. It answers
+// every request it receives, so route only the authserver's site or
+// paths to it. It is the Caddy module http.handlers.gatehouse_authserver.
+type Handler struct {
+	// Issuer is the public URL of the authserver, exactly as in `iss` and
+	// the discovery document, e.g. "http://localhost:5000". Required.
+	Issuer string `json:"issuer,omitempty"`
+	// Store is the authserver's bbolt file (clients, users, consents,
+	// tokens, signing keys). Required.
+	Store string `json:"store,omitempty"`
+	// KeyEncryptionKeyFile holds the secret (at least 32 random
+	// characters) that encrypts signing keys at rest. Without it the
+	// secret is read from $GATEHOUSE_KEY_ENCRYPTION_KEY, and without that
+	// keys are stored unencrypted.
+	KeyEncryptionKeyFile string `json:"key_encryption_key_file,omitempty"`
+	// Seed is a JSON seed file of clients and users, created at each
+	// provisioning when missing (see `caddy gatehouse authserver seed --help`).
+	Seed string `json:"seed,omitempty"`
+	// DemoCredentials, when set, makes a first start on an empty store
+	// create a demo admin client, portal client and user (and, with
+	// KeyStore, a POS API key), print them and write them to this file.
+	DemoCredentials string `json:"demo_credentials,omitempty"`
+	// KeyStore is the gateway's API-key store file in which the demo POS
+	// key is created. Only used with DemoCredentials.
+	KeyStore string `json:"key_store,omitempty"`
+
+	// Audience of access tokens. Default: Issuer + "/resources".
+	Audience []string `json:"audience,omitempty"`
+	// ScopeFormat of the access token's scope claim: "string" (default)
+	// or "array" (IdentityServer's).
+	ScopeFormat string `json:"scope_format,omitempty"`
+	// AccessTokenLifetime unless a client sets its own. Default 1h.
+	AccessTokenLifetime caddy.Duration `json:"access_token_lifetime,omitempty"`
+	// MaxTokenLifetime caps every token lifetime; retired signing keys
+	// stay published this long plus an hour. Default 24h.
+	MaxTokenLifetime caddy.Duration `json:"max_token_lifetime,omitempty"`
+	// KeyRotationInterval is how long each signing key signs. Default 30 days.
+	KeyRotationInterval caddy.Duration `json:"key_rotation_interval,omitempty"`
+	// KeyPublishLead is how long a new key is published before it signs. Default 24h.
+	KeyPublishLead caddy.Duration `json:"key_publish_lead,omitempty"`
+
+	srv      *authserver.Server
+	storeKey string
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gatehouse_authserver",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision opens the store (shared through the pool), applies the seed,
+// creates demo credentials on a first start and builds the server.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	secret, err := h.keySecret()
+	if err != nil {
+		return err
+	}
+	st, key, err := acquireStore(h.Store)
+	if err != nil {
+		return err
+	}
+	h.storeKey = key
+	log := ctx.Slogger()
+	now := time.Now()
+	if h.Seed != "" {
+		seed, err := authserver.LoadSeed(h.Seed)
+		if err != nil {
+			return h.fail(err)
+		}
+		if _, _, err := authserver.ApplySeed(ctx, st, seed, now); err != nil {
+			return h.fail(err)
+		}
+	}
+	if h.DemoCredentials != "" {
+		opts := authserver.DemoOptions{Issuer: h.Issuer, Path: h.DemoCredentials, Now: now}
+		if h.KeyStore != "" {
+			opts.POSKey = h.createPOSKey
+		}
+		creds, err := authserver.EnsureDemoCredentials(ctx, st, opts)
+		if err != nil {
+			return h.fail(err)
+		}
+		if creds != nil {
+			creds.Print(os.Stdout)
+			log.Info("demo credentials created", "file", h.DemoCredentials)
+		}
+	}
+	h.srv, err = authserver.New(authserver.Config{
+		Issuer:              h.Issuer,
+		Audience:            h.Audience,
+		ScopeFormat:         h.ScopeFormat,
+		AccessTokenLifetime: time.Duration(h.AccessTokenLifetime),
+		MaxTokenLifetime:    time.Duration(h.MaxTokenLifetime),
+		KeyRotationInterval: time.Duration(h.KeyRotationInterval),
+		KeyPublishLead:      time.Duration(h.KeyPublishLead),
+		KeyEncryptionSecret: secret,
+	}, st, authserver.WithLogger(log))
+	if err != nil {
+		return h.fail(err)
+	}
+	return nil
+}
+
+// fail releases the store after a failed provisioning.
+func (h *Handler) fail(err error) error {
+	return errors.Join(err, releaseStore(h.storeKey))
+}
+
+// keySecret reads the key-encryption secret from the file or the environment.
+func (h *Handler) keySecret() ([]byte, error) {
+	var secret string
+	if h.KeyEncryptionKeyFile != "" {
+		b, err := os.ReadFile(h.KeyEncryptionKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading key_encryption_key_file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	} else {
+		secret = os.Getenv("GATEHOUSE_KEY_ENCRYPTION_KEY")
+	}
+	if secret == "" {
+		return nil, nil
+	}
+	if len(secret) < keys.MinSecretLength {
+		return nil, fmt.Errorf("the key-encryption secret must have at least %d characters", keys.MinSecretLength)
+	}
+	return []byte(secret), nil
+}
+
+// createPOSKey creates the demo POS terminal's API key in the gateway's
+// key store, shared through the key store's own pool.
+func (h *Handler) createPOSKey(ctx context.Context) (string, string, error) {
+	ks, err := keystore.Acquire(h.KeyStore, keystore.PoolOptions{})
+	if err != nil {
+		return "", "", err
+	}
+	defer keystore.Release(h.KeyStore)
+	c, key, _, err := ks.Create(ctx, keystore.NewClient{Name: "Demo POS terminal", Scopes: []string{"pos.read", "pos.write"}})
+	if err != nil {
+		return "", "", err
+	}
+	return c.ID, key, nil
+}
+
+// Validate checks the required fields.
+func (h *Handler) Validate() error {
+	if h.Issuer == "" {
+		return errors.New("gatehouse_authserver: issuer is required")
+	}
+	if h.Store == "" {
+		return errors.New("gatehouse_authserver: store is required")
+	}
+	return nil
+}
+
+// ServeHTTP answers the request with the authserver.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	h.srv.ServeHTTP(w, r)
+	return nil
+}
+
+// Cleanup stops the server's background work and releases the store.
+func (h *Handler) Cleanup() error {
+	if h.srv != nil {
+		h.srv.Close()
+	}
+	if h.storeKey == "" {
+		return nil
+	}
+	return releaseStore(h.storeKey)
+}
+
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)
