@@ -88,7 +88,10 @@ http://localhost:%[2]d {
 
 func clientCredentials(t *testing.T, issuer string, creds *authserver.DemoCredentials) map[string]any {
 	t.Helper()
-	resp, err := http.PostForm(issuer+"/connect/token", url.Values{"grant_type": {"client_credentials"},
+	// A new connection each time: a reload closes idle ones, and a POST on
+	// a connection closed under it is not retried by net/http.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.PostForm(issuer+"/connect/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {creds.AdminClient.ClientID}, "client_secret": {creds.AdminClient.ClientSecret}, "scope": {"admin.read"}})
 	if err != nil {
 		t.Fatal(err)
