@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
 )
 
@@ -22,18 +23,49 @@ const (
 	MetaKeyID    = "key_id"
 )
 
-// User converts id to the caddyauth.User that Caddy turns into
-// {http.auth.user.*} placeholders.
+// userFields are the {http.auth.user.*} fields of an identity besides id.
+var userFields = [...]string{MetaClientID, MetaSubject, MetaScopes, MetaTrack, MetaKeyID}
+
+// field returns one user field of id.
+func (id Identity) field(name string) (string, bool) {
+	switch name {
+	case MetaClientID:
+		return id.ClientID, true
+	case MetaSubject:
+		return id.Subject, true
+	case MetaScopes:
+		return strings.Join(id.Scopes, " "), true
+	case MetaTrack:
+		return string(id.Track), true
+	case MetaKeyID:
+		return id.KeyID, true
+	}
+	return "", false
+}
+
+// User converts id to the caddyauth.User that Caddy's stock
+// authentication handler turns into {http.auth.user.*} placeholders.
 func User(id Identity) caddyauth.User {
-	return caddyauth.User{
-		ID: id.Subject,
-		Metadata: map[string]string{
-			MetaClientID: id.ClientID,
-			MetaSubject:  id.Subject,
-			MetaScopes:   strings.Join(id.Scopes, " "),
-			MetaTrack:    string(id.Track),
-			MetaKeyID:    id.KeyID,
-		},
+	md := make(map[string]string, len(userFields))
+	for _, name := range userFields {
+		md[name], _ = id.field(name)
+	}
+	return caddyauth.User{ID: id.Subject, Metadata: md}
+}
+
+// Placeholders resolves the {http.auth.user.*} placeholders of id when a
+// placeholder is read, rather than writing all of them into the replacer
+// on every request that few configurations ever look at.
+func Placeholders(id Identity) caddy.ReplacerFunc {
+	return func(key string) (any, bool) {
+		name, ok := strings.CutPrefix(key, "http.auth.user.")
+		if !ok {
+			return nil, false
+		}
+		if name == "id" {
+			return id.Subject, true
+		}
+		return id.field(name)
 	}
 }
 

@@ -1,18 +1,31 @@
 package authn
 
-import "context"
+import (
+	"context"
 
-type identityKey struct{}
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
 
-// WithIdentity returns a copy of ctx carrying the verified identity. The
-// policy handler calls it once a request passes, so that handlers behind
-// it (such as the clients admin API) know who is calling.
+// identityVar is the key of the verified identity in Caddy's per-request
+// variables.
+const identityVar = "gatehouse.identity"
+
+// WithIdentity records the verified identity for the handlers behind the
+// policy handler (such as the clients admin API). Inside Caddy it is kept
+// in the request's variable table, which needs no new context or request;
+// elsewhere (a handler called directly) a context carrying one is returned.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
-	return context.WithValue(ctx, identityKey{}, id)
+	vars, ok := ctx.Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if !ok {
+		vars = make(map[string]any)
+		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
+	}
+	vars[identityVar] = id
+	return ctx
 }
 
 // IdentityFrom returns the identity verified for this request, if any.
 func IdentityFrom(ctx context.Context) (Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(Identity)
+	id, ok := caddyhttp.GetVar(ctx, identityVar).(Identity)
 	return id, ok
 }

@@ -61,8 +61,9 @@ type Handler struct {
 	// that neither the upstream nor the access log ever sees it.
 	ForwardCredentials bool `json:"forward_credentials,omitempty"`
 
-	tracks []authn.Verifier
-	logger *zap.Logger
+	tracks      []*track
+	headerNames [5]string // the identity headers, see identity.go
+	logger      *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -83,6 +84,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.IdentityHeaderPrefix = DefaultIdentityHeaderPrefix
 	}
 	h.IdentityHeaderPrefix = http.CanonicalHeaderKey(h.IdentityHeaderPrefix)
+	h.headerNames = identityHeaderNames(h.IdentityHeaderPrefix)
 	tracks, err := loadTracks(ctx, h)
 	if err != nil {
 		return err
@@ -110,31 +112,30 @@ func (h *Handler) Validate() error {
 
 // ServeHTTP admits or refuses the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	track, credential, fail := h.credential(r)
+	t, credential, fail := h.credential(r)
 	if !h.ForwardCredentials {
 		// Before anything can fail: the credential must reach neither the
 		// upstream nor the access log, which reads these same headers.
 		h.removeCredentials(r)
 	}
 	if fail != nil {
-		return h.refuse(w, r, track, fail)
+		return h.refuse(w, r, t, fail)
 	}
-	if track == nil {
+	if t == nil {
 		return h.refuse(w, r, nil, authn.MissingCredential(h.missingDescription()))
 	}
-	id, err := track.Verify(r.Context(), credential)
+	id, err := t.Verify(r.Context(), credential)
 	if err != nil {
 		if errors.As(err, &fail) {
-			return h.refuse(w, r, track, fail)
+			return h.refuse(w, r, t, fail)
 		}
-		h.logger.Error("track could not decide", zap.String("track", string(track.Track())), zap.Error(err))
-		return h.refuse(w, r, track, authn.Unavailable("internal_error", "the credential could not be checked; retry later"))
+		h.logger.Error("track could not decide", zap.String("track", string(t.Track())), zap.Error(err))
+		return h.refuse(w, r, t, authn.Unavailable("internal_error", "the credential could not be checked; retry later"))
 	}
 	if missing := h.missingScopes(id); len(missing) > 0 {
-		return h.refuseScope(w, r, track, id, missing)
+		return h.refuseScope(w, r, t, id, missing)
 	}
-	r = h.admit(r, id)
-	return next.ServeHTTP(w, r)
+	return next.ServeHTTP(w, h.admit(r, t, id))
 }
 
 // Interface guards

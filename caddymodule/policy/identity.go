@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
 )
@@ -13,33 +12,30 @@ import (
 // DefaultIdentityHeaderPrefix starts the names of the identity headers.
 const DefaultIdentityHeaderPrefix = "X-Auth-"
 
-// Identity header names, after the prefix.
-const (
-	headerClientID = "Client-Id"
-	headerSubject  = "Subject"
-	headerScopes   = "Scopes"
-	headerTrack    = "Track"
-	headerKeyID    = "Key-Id"
-)
+// identityHeaderNames returns the identity headers' names for prefix, in
+// the order setIdentityHeaders fills them.
+func identityHeaderNames(prefix string) [5]string {
+	var names [5]string
+	for i, suffix := range [5]string{"Client-Id", "Subject", "Scopes", "Track", "Key-Id"} {
+		names[i] = http.CanonicalHeaderKey(prefix + suffix)
+	}
+	return names
+}
 
 // admit hands the verified identity on: to later handlers through the
-// request context and placeholders, and to the upstream as headers.
-func (h *Handler) admit(r *http.Request, id authn.Identity) *http.Request {
+// request's variables and placeholders, and to the upstream as headers.
+func (h *Handler) admit(r *http.Request, t *track, id authn.Identity) *http.Request {
 	h.setIdentityHeaders(r.Header, id)
-
-	user := authn.User(id)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", user.ID)
-		for k, v := range user.Metadata {
-			repl.Set("http.auth.user."+k, v)
-		}
+		repl.Map(authn.Placeholders(id))
 	}
-	decisions.WithLabelValues(string(id.Track), outcomeAccepted, "").Inc()
-	if c := h.logger.Check(zap.DebugLevel, "request admitted"); c != nil {
-		c.Write(zap.String("track", string(id.Track)), zap.String("client_id", id.ClientID),
-			zap.String("subject", id.Subject), zap.String("key_id", id.KeyID))
+	// Admissions are not logged here: Caddy's access log records each
+	// request with {http.auth.user.id}. Refusals are logged (refusal.go).
+	t.accepted.Inc()
+	if ctx := authn.WithIdentity(r.Context(), id); ctx != r.Context() {
+		r = r.WithContext(ctx)
 	}
-	return r.WithContext(authn.WithIdentity(r.Context(), id))
+	return r
 }
 
 // setIdentityHeaders replaces whatever the client sent under the identity
@@ -50,13 +46,21 @@ func (h *Handler) setIdentityHeaders(hdr http.Header, id authn.Identity) {
 			delete(hdr, name)
 		}
 	}
-	p := h.IdentityHeaderPrefix
-	hdr[p+headerClientID] = []string{headerValue(id.ClientID)}
-	hdr[p+headerSubject] = []string{headerValue(id.Subject)}
-	hdr[p+headerScopes] = []string{headerValue(strings.Join(id.Scopes, " "))}
-	hdr[p+headerTrack] = []string{string(id.Track)}
+	// One backing array for the five values: this runs on every request.
+	values := [...]string{
+		headerValue(id.ClientID),
+		headerValue(id.Subject),
+		headerValue(strings.Join(id.Scopes, " ")),
+		string(id.Track),
+		headerValue(id.KeyID),
+	}
+	v := values[:]
+	hdr[h.headerNames[0]] = v[0:1:1]
+	hdr[h.headerNames[1]] = v[1:2:2]
+	hdr[h.headerNames[2]] = v[2:3:3]
+	hdr[h.headerNames[3]] = v[3:4:4]
 	if id.KeyID != "" {
-		hdr[p+headerKeyID] = []string{headerValue(id.KeyID)}
+		hdr[h.headerNames[4]] = v[4:5:5]
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // refuse answers a refused request. The challenge names the track whose
 // credential failed, or, when none was sent, every accepted track, so that
 // the client learns what it may send.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, track authn.Verifier, f *authn.Failure) error {
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, track *track, f *authn.Failure) error {
 	var challenges []string
 	if track != nil {
 		challenges = []string{authn.Challenge(track.Scheme(), h.Realm, f, "")}
@@ -34,7 +34,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, track authn.Ver
 }
 
 // refuseScope answers a valid credential that lacks required scopes (403).
-func (h *Handler) refuseScope(w http.ResponseWriter, r *http.Request, track authn.Verifier, id authn.Identity, missing []string) error {
+func (h *Handler) refuseScope(w http.ResponseWriter, r *http.Request, track *track, id authn.Identity, missing []string) error {
 	scope := strings.Join(h.Scopes, " ")
 	f := authn.InsufficientScope("the credential lacks the scope " + strings.Join(missing, " ") + " required here")
 	h.record(r, track, f, id.ClientID)
@@ -44,7 +44,7 @@ func (h *Handler) refuseScope(w http.ResponseWriter, r *http.Request, track auth
 
 // record counts and logs a refusal. Neither the credential nor anything
 // derived from it is logged; the client id is, once the credential proved it.
-func (h *Handler) record(r *http.Request, track authn.Verifier, f *authn.Failure, clientID string) {
+func (h *Handler) record(r *http.Request, track *track, f *authn.Failure, clientID string) {
 	name := "none"
 	if track != nil {
 		name = string(track.Track())

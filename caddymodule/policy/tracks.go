@@ -6,13 +6,21 @@ import (
 	"sort"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
 )
 
+// track is one accepted track with its acceptance counter, resolved once
+// so that counting costs no label lookup per request.
+type track struct {
+	authn.Verifier
+	accepted prometheus.Counter
+}
+
 // loadTracks provisions the track modules in a fixed order (by module
 // name), so that the same request always meets the same track first.
-func loadTracks(ctx caddy.Context, h *Handler) ([]authn.Verifier, error) {
+func loadTracks(ctx caddy.Context, h *Handler) ([]*track, error) {
 	mods, err := ctx.LoadModule(h, "TracksRaw")
 	if err != nil {
 		return nil, fmt.Errorf("gatehouse: loading tracks: %w", err)
@@ -23,13 +31,16 @@ func loadTracks(ctx caddy.Context, h *Handler) ([]authn.Verifier, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	tracks := make([]authn.Verifier, 0, len(names))
+	tracks := make([]*track, 0, len(names))
 	for _, name := range names {
 		v, ok := byName[name].(authn.Verifier)
 		if !ok {
 			return nil, fmt.Errorf("gatehouse: provider %q is not a Gatehouse track", name)
 		}
-		tracks = append(tracks, v)
+		tracks = append(tracks, &track{
+			Verifier: v,
+			accepted: decisions.WithLabelValues(string(v.Track()), outcomeAccepted, ""),
+		})
 	}
 	return tracks, nil
 }
@@ -38,8 +49,8 @@ func loadTracks(ctx caddy.Context, h *Handler) ([]authn.Verifier, error) {
 // accepted tracks. A request that carries credentials of two tracks is
 // refused (RFC 6750 section 3.1: more than one method), rather than letting
 // the order of checks decide who the caller is.
-func (h *Handler) credential(r *http.Request) (authn.Verifier, string, *authn.Failure) {
-	var found authn.Verifier
+func (h *Handler) credential(r *http.Request) (*track, string, *authn.Failure) {
+	var found *track
 	var credential string
 	for _, t := range h.tracks {
 		c, present, fail := t.Credential(r)
