@@ -27,6 +27,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
 )
 
@@ -85,6 +86,11 @@ type Handler struct {
 	// Default: admin.write.
 	WriteScope string `json:"write_scope,omitempty"`
 
+	// Realm is named in the WWW-Authenticate challenges of this handler's
+	// 401 and 403 answers; set it to the gatehouse handler's realm in the
+	// same route. Default: "gatehouse".
+	Realm string `json:"realm,omitempty"`
+
 	storePath string
 	store     *keystore.CachedStore
 	logger    *zap.Logger
@@ -117,6 +123,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.WriteScope == "" {
 		h.WriteScope = DefaultWriteScope
+	}
+	if h.Realm == "" {
+		h.Realm = authn.DefaultRealm
 	}
 	path := h.Store
 	if path == "" {

@@ -30,6 +30,7 @@ func init() {
 //	    max_grace_period <duration>        # default: 720h (30 days)
 //	    read_scope <scope>                 # default: admin.read
 //	    write_scope <scope>                # default: admin.write
+//	    realm <realm>                      # default: gatehouse; use the gatehouse directive's realm
 //	}
 //
 // Every option is optional, and so is the block. The handler needs the
@@ -94,6 +95,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.ReadScope = value
 		case "write_scope":
 			h.WriteScope = value
+		case "realm":
+			h.Realm = value
 		default:
 			return d.Errf("unknown gatehouse_admin_api option %q", option)
 		}

@@ -27,6 +27,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		max_grace_period 48h
 		read_scope clients.read
 		write_scope clients.write
+		realm admin
 	}`)
 	var h Handler
 	if err := h.UnmarshalCaddyfile(d); err != nil {
@@ -34,7 +35,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 	}
 	want := Handler{Store: "/var/lib/gatehouse/keys.db", Prefix: "rsa_test_", BasePath: "/internal/v1", MaxBodyBytes: 16 << 10,
 		DefaultGracePeriod: caddy.Duration(time.Hour), MaxGracePeriod: caddy.Duration(48 * time.Hour),
-		ReadScope: "clients.read", WriteScope: "clients.write"}
+		ReadScope: "clients.read", WriteScope: "clients.write", Realm: "admin"}
 	got, _ := json.Marshal(h)
 	wantJSON, _ := json.Marshal(want)
 	if string(got) != string(wantJSON) {
@@ -54,7 +55,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		"gatehouse_admin_api {\n max_body_size 0\n}",
 		"gatehouse_admin_api {\n default_grace_period -1h\n}",
 		"gatehouse_admin_api {\n max_grace_period 0\n}",
-		"gatehouse_admin_api {\n realm x\n}",
+		"gatehouse_admin_api {\n realm\n}",
+		"gatehouse_admin_api {\n scope x\n}",
 	} {
 		var h Handler
 		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(bad)); err == nil {

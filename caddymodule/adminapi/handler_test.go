@@ -310,11 +310,14 @@ func TestPassThrough(t *testing.T) {
 	}
 }
 
-// TestConfiguredPaths: another base path and scope names.
+// TestConfiguredPaths: another base path, scope names and realm.
 func TestConfiguredPaths(t *testing.T) {
-	a := newTestAPI(t, Handler{BasePath: "/keys/", ReadScope: "admin.write", WriteScope: "admin.write"})
+	a := newTestAPI(t, Handler{BasePath: "/keys/", ReadScope: "admin.write", WriteScope: "admin.write", Realm: "admin"})
 	a.must(http.StatusCreated, call{as: "writer", method: "POST", path: "/keys/clients", body: `{"name": "t", "scopes": []}`, invalid: true})
 	a.must(http.StatusOK, call{as: "writer", method: "GET", path: "/keys/clients", invalid: true})
-	a.must(http.StatusForbidden, call{as: "reader", method: "GET", path: "/keys/audit", invalid: true})
+	r := a.must(http.StatusForbidden, call{as: "reader", method: "GET", path: "/keys/audit", invalid: true})
+	if got := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, `Bearer realm="admin", error="insufficient_scope"`) {
+		t.Errorf("challenge %q", got)
+	}
 	a.must(http.StatusTeapot, call{method: "GET", path: clientsPath, invalid: true})
 }

@@ -23,7 +23,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		h.logger.Error("request reached the admin API without a verified identity; put the gatehouse policy handler in front of gatehouse_admin_api",
 			zap.String("path", r.URL.Path))
 		authn.WriteRefusal(w, authn.MissingCredential("a bearer token is required"),
-			authn.Challenge("Bearer", authn.DefaultRealm, nil, ""))
+			authn.Challenge("Bearer", h.Realm, nil, ""))
 		return
 	}
 	if rt.resource == resourceUnknown {
@@ -42,7 +42,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	if !id.HasScope(scope) {
 		f := authn.InsufficientScope("this request needs the scope " + scope)
-		authn.WriteRefusal(w, f, authn.Challenge("Bearer", authn.DefaultRealm, f, scope))
+		authn.WriteRefusal(w, f, authn.Challenge("Bearer", h.Realm, f, scope))
 		return
 	}
 
