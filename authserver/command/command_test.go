@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,6 +202,16 @@ func TestServeDemoCredentials(t *testing.T) {
 		t.Fatalf("seed request with the demo client: %d %v", resp.StatusCode, tok)
 	}
 	stop()
+
+	st, err := store.OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := st.GetClient(context.Background(), portal["client_id"].(string))
+	st.Close()
+	if err != nil || !pc.Public || pc.SecretHash != "" || !slices.Contains(pc.Scopes, "openid") || !slices.Contains(pc.Scopes, "profile") || !slices.Contains(pc.Scopes, "admin.read") {
+		t.Fatalf("demo portal client %+v %v", pc, err)
+	}
 
 	// A second start reuses everything and writes nothing new.
 	before, _ := os.ReadFile(demo)
