@@ -162,9 +162,6 @@ func (s *Server) routes() http.Handler {
 // ServeHTTP serves every endpoint of the server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Issuer is the configured issuer URL.
-func (s *Server) Issuer() string { return s.cfg.Issuer }
-
 // Keys is the signing-key manager, for status and manual rotation.
 func (s *Server) Keys() *keys.Manager { return s.keys }
 

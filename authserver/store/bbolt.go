@@ -78,9 +78,6 @@ func OpenBolt(path string) (*Bolt, error) {
 	return &Bolt{db: db}, nil
 }
 
-// Path is the file the store was opened from.
-func (b *Bolt) Path() string { return b.db.Path() }
-
 // Close closes the file.
 func (b *Bolt) Close() error { return b.db.Close() }
 
