@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -181,5 +182,22 @@ func TestReloadKeepsStoreOpen(t *testing.T) {
 	}
 	if status, _, _ := get(key); status != 401 {
 		t.Fatalf("a key disabled after the reload still works: %d", status)
+	}
+
+	// Decisions and cache lookups are counted in Caddy's metrics.
+	resp, err := http.Get(fmt.Sprintf("http://localhost:%d/metrics", adminPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`gatehouse_auth_decisions_total{outcome="accepted",reason="",track="api_key"}`,
+		`gatehouse_auth_decisions_total{outcome="refused",reason="disabled_key",track="api_key"}`,
+		`gatehouse_api_key_cache_lookups_total{result="hit",store="` + path + `"}`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
+	"github.com/gatehouse-gw/gatehouse/caddymodule/internal/metrics"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
 )
 
@@ -102,7 +103,7 @@ func (p *Provider) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("gatehouse_api_key: %w", err)
 	}
 	p.storePath, p.store, p.now = path, store, time.Now
-	return nil
+	return metrics.Register(ctx.GetMetricsRegistry(), cacheLookups)
 }
 
 // Cleanup releases the key store; the last user closes it.

@@ -101,3 +101,11 @@ func Release(path string) error {
 	_, err = stores.Delete(key)
 	return err
 }
+
+// RangePooled calls f for each store open in the pool, by absolute path,
+// until f returns false; for metrics that report on every open store.
+func RangePooled(f func(path string, store *CachedStore) bool) {
+	stores.Range(func(key, value any) bool {
+		return f(key.(string), value.(pooled).CachedStore)
+	})
+}
