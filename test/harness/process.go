@@ -91,6 +91,13 @@ func (p *Process) Stop() {
 	}
 }
 
+// ExitErr is how the process ended, as exec.Cmd.Wait reports it: nil
+// for exit status 0. Call it after Stop or Kill.
+func (p *Process) ExitErr() error {
+	<-p.done
+	return p.waitErr
+}
+
 // Kill ends the process with SIGKILL, as a crash would.
 func (p *Process) Kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
