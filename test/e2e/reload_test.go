@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -166,7 +167,8 @@ func startLoad(creds demoCredentials, created issuedClient, token string) *load 
 	}
 	member := func(clientID string) func(response) error {
 		return func(r response) error {
-			if !bytes.Contains(r.body, []byte(`"client_id": "`+clientID+`"`)) || !bytes.Contains(r.body, []byte(`"member_id"`)) {
+			var e echo
+			if err := json.Unmarshal(r.body, &e); err != nil || e.Member == nil || e.Identity.ClientID != clientID {
 				return fmt.Errorf("not the member lookup of client %s: %s", clientID, r.body)
 			}
 			return nil
