@@ -122,10 +122,8 @@ func (f KeyFormat) Check(candidate string) error {
 		!unusedBitsZero(random[randomChars-1], 2) || !unusedBitsZero(checksum[checksumChars-1], 4) {
 		return ErrKeyMalformed
 	}
-	var body [maxPrefixLength + randomChars]byte
-	n := copy(body[:], candidate[:p+randomChars])
 	var want [checksumChars]byte
-	putChecksum(want[:], body[:n])
+	putChecksum(want[:], readOnlyBytes(candidate[:p+randomChars]))
 	if string(want[:]) != checksum {
 		return ErrKeyChecksum
 	}
