@@ -71,6 +71,11 @@ type CachedStore struct {
 	closeOnce sync.Once
 	closeErr  error
 	pooled    bool // owned by the pool: closed by the last Release
+
+	// The settings a later Acquire may change (tune.go).
+	maxEntries atomic.Int64
+	flushEvery atomic.Int64 // a time.Duration
+	flush      *time.Ticker
 }
 
 // cachedLookup is one cached Lookup answer.
@@ -124,7 +129,10 @@ func NewCachedStore(backend Store, opts CacheOptions) (*CachedStore, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	go cs.maintain(opts.FlushInterval, opts.SweepInterval)
+	cs.maxEntries.Store(int64(opts.MaxEntries))
+	cs.flushEvery.Store(int64(opts.FlushInterval))
+	cs.flush = time.NewTicker(opts.FlushInterval)
+	go cs.maintain(opts.SweepInterval)
 	return cs, nil
 }
 

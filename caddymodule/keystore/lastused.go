@@ -65,11 +65,10 @@ func (cs *CachedStore) Flush(ctx context.Context) error {
 // maintain flushes noted uses and sweeps the backend until Close. A
 // flush or sweep in progress when Close is called completes first: each
 // is one short transaction.
-func (cs *CachedStore) maintain(flushEvery, sweepEvery time.Duration) {
+func (cs *CachedStore) maintain(sweepEvery time.Duration) {
 	defer close(cs.done)
 	ctx := context.Background()
-	flush := time.NewTicker(flushEvery)
-	defer flush.Stop()
+	defer cs.flush.Stop()
 	var sweepTick <-chan time.Time
 	s, canSweep := cs.backend.(sweeper)
 	if canSweep {
@@ -81,7 +80,7 @@ func (cs *CachedStore) maintain(flushEvery, sweepEvery time.Duration) {
 		select {
 		case <-cs.stop:
 			return
-		case <-flush.C:
+		case <-cs.flush.C:
 			if err := cs.Flush(ctx); err != nil {
 				cs.logger.Warn("recording key use failed; will retry", zap.Error(err))
 			}

@@ -17,8 +17,10 @@ import (
 var stores = caddy.NewUsagePool()
 
 // PoolOptions configure the store that the first Acquire of a path
-// opens. Later Acquires of the same path share that store as it is; only
-// KeyPrefix is checked against it.
+// opens. Later Acquires of the same path share that store: KeyPrefix is
+// checked against it, and a non-zero CacheMaxEntries or FlushInterval is
+// applied to it (the latest wins), so a reload can change them; the other
+// options stay as the first Acquire set them.
 type PoolOptions struct {
 	// KeyPrefix, when set, must be the store's key prefix (it is set for
 	// good when the file is created). Empty accepts the store's prefix.
@@ -88,6 +90,7 @@ func Acquire(path string, opts PoolOptions) (*CachedStore, error) {
 			fmt.Errorf("opening key store %s: %w: the store issues keys with prefix %q, not %q", key, ErrInvalid, prefix, opts.KeyPrefix),
 			Release(key))
 	}
+	cs.tune(key, opts.CacheMaxEntries, opts.FlushInterval)
 	return cs, nil
 }
 

@@ -1,6 +1,7 @@
 package keystore_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -95,4 +96,45 @@ func TestPoolReportsALockedFile(t *testing.T) {
 		t.Fatalf("Acquire once the file is free: %v", err)
 	}
 	release(t, path)
+}
+
+// A later Acquire's cache size and flush interval apply to the open store,
+// so that a reloaded config (or the second module naming the store) is
+// not silently ignored.
+func TestAcquireTunesOpenStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.db")
+	first, err := keystore.Acquire(path, keystore.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keystore.Release(path)
+	second, err := keystore.Acquire(path, keystore.PoolOptions{CacheMaxEntries: 7, FlushInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keystore.Release(path)
+	if first != second {
+		t.Fatal("the second Acquire opened another store")
+	}
+	ctx := context.Background()
+	c, _, _, err := first.Create(ctx, keystore.NewClient{Name: "till", Scopes: []string{"pos"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With the default 30s interval this use would not be written for 30s.
+	first.NoteUse(c.ID, time.Now())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := first.Get(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.LastUsedAt.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flush interval of the second Acquire was not applied")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
