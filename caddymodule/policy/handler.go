@@ -58,7 +58,9 @@ type Handler struct {
 
 	// ForwardCredentials keeps the credential header (Authorization or
 	// X-Api-Key) on the request sent upstream. By default it is removed, so
-	// that neither the upstream nor the access log ever sees it.
+	// that the upstream never sees it. (Caddy's access log records request
+	// headers as the client sent them: keep credentials out of it with a
+	// log filter, as the default Caddyfile does.)
 	ForwardCredentials bool `json:"forward_credentials,omitempty"`
 
 	tracks      []*track
@@ -113,11 +115,6 @@ func (h *Handler) Validate() error {
 // ServeHTTP admits or refuses the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	t, credential, fail := h.credential(r)
-	if !h.ForwardCredentials {
-		// Before anything can fail: the credential must reach neither the
-		// upstream nor the access log, which reads these same headers.
-		h.removeCredentials(r)
-	}
 	if fail != nil {
 		return h.refuse(w, r, t, fail)
 	}

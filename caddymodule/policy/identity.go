@@ -25,6 +25,9 @@ func identityHeaderNames(prefix string) [5]string {
 // admit hands the verified identity on: to later handlers through the
 // request's variables and placeholders, and to the upstream as headers.
 func (h *Handler) admit(r *http.Request, t *track, id authn.Identity) *http.Request {
+	if !h.ForwardCredentials {
+		h.removeCredentials(r)
+	}
 	h.setIdentityHeaders(r.Header, id)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Map(authn.Placeholders(id))

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -263,8 +264,20 @@ func runRefusals(t *testing.T, writeToken, readToken string, used *secrets) {
 	before := listClients(t, writeToken)
 	r := call(t, newJSON(clientsURL, readToken, `{"name": "not allowed", "scopes": ["pos.read"]}`))
 	expectRefused(t, "create with an admin.read token", r, http.StatusForbidden, "Bearer", "insufficient_scope")
-	if ch := r.header.Get("WWW-Authenticate"); !strings.Contains(ch, `scope="admin.write"`) {
+	// RFC 6750 section 3: scope lists the scopes the request needs.
+	if ch := r.header.Get("WWW-Authenticate"); !regexp.MustCompile(`scope="([^"]* )?admin\.write( [^"]*)?"`).MatchString(ch) {
 		t.Errorf("403 challenge %q does not name the scope admin.write", ch)
+	}
+	// The rest of /admin/api/ goes to the admin upstream under the same
+	// rule: reads with admin.read, changes only with admin.write.
+	upstreamURL := "http://localhost:5001/admin/api/v1/reports"
+	if r := call(t, newGet(upstreamURL, "Authorization", "Bearer "+readToken)); r.status != http.StatusOK {
+		t.Errorf("admin upstream read with admin.read: %d %s", r.status, r.body)
+	}
+	expectRefused(t, "admin upstream change with an admin.read token",
+		call(t, newJSON(upstreamURL, readToken, `{}`)), http.StatusForbidden, "Bearer", "insufficient_scope")
+	if r := call(t, newJSON(upstreamURL, writeToken, `{}`)); r.status != http.StatusOK {
+		t.Errorf("admin upstream change with admin.write: %d %s", r.status, r.body)
 	}
 	if after := listClients(t, writeToken); len(after.Clients) != len(before.Clients) {
 		t.Errorf("the refused create changed the clients: %d before, %d after", len(before.Clients), len(after.Clients))
