@@ -74,12 +74,19 @@ type system struct {
 // (SIGINT) when the test ends.
 func startSystem(t *testing.T, dataDir string) *system {
 	t.Helper()
-	requireDefaultEnvironment(t)
-	requireListenersFree(t)
-	proc := harness.Start(t, harness.Options{
+	return startWith(t, dataDir, harness.Options{
 		Config: filepath.Join(harness.RepoRoot(), "Caddyfile"),
 		Env:    []string{"GATEHOUSE_DATA_DIR=" + dataDir},
 	})
+}
+
+// startWith starts the default system as opts say and waits for it as
+// startSystem does; dataDir is where it keeps its data.
+func startWith(t *testing.T, dataDir string, opts harness.Options) *system {
+	t.Helper()
+	requireDefaultEnvironment(t)
+	requireListenersFree(t)
+	proc := harness.Start(t, opts)
 	s := &system{proc: proc, dataDir: dataDir}
 	s.credsFile, s.creds = waitCredentials(t, proc, filepath.Join(dataDir, "demo-credentials.json"))
 	s.waitReady(t)

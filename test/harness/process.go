@@ -38,6 +38,11 @@ type Options struct {
 	// Admin is the admin endpoint's address, used for readiness and
 	// reloads; default: localhost:2019.
 	Admin string
+	// Command, when set, is run (in Dir) instead of the binary with
+	// Config: for instance README's run command, which builds first.
+	Command []string
+	// StartTimeout bounds the wait for the admin endpoint; default 60s.
+	StartTimeout time.Duration
 }
 
 // Start runs `caddy run --config <Config>` and waits until the admin
@@ -52,7 +57,14 @@ func Start(t testing.TB, opts Options) *Process {
 	}
 	p := &Process{t: t, logs: &syncBuffer{}, dir: opts.Dir, admin: opts.Admin, done: make(chan struct{})}
 	p.env = append(os.Environ(), opts.Env...)
-	p.cmd = exec.Command(Binary(t), "run", "--config", opts.Config, "--adapter", "caddyfile")
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 60 * time.Second
+	}
+	if len(opts.Command) > 0 {
+		p.cmd = exec.Command(opts.Command[0], opts.Command[1:]...)
+	} else {
+		p.cmd = exec.Command(Binary(t), "run", "--config", opts.Config, "--adapter", "caddyfile")
+	}
 	p.cmd.Dir = opts.Dir
 	p.cmd.Env = p.env
 	p.cmd.Stdout = p.logs
@@ -65,7 +77,7 @@ func Start(t testing.TB, opts Options) *Process {
 		close(p.done)
 	}()
 	t.Cleanup(p.Stop)
-	if err := WaitHTTP("http://"+opts.Admin+"/config/", 60*time.Second, p.done); err != nil {
+	if err := WaitHTTP("http://"+opts.Admin+"/config/", opts.StartTimeout, p.done); err != nil {
 		t.Fatalf("caddy did not start: %v\nlogs:\n%s", err, p.Logs())
 	}
 	return p
