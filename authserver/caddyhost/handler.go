@@ -12,10 +12,8 @@ package caddyhost
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -43,8 +41,9 @@ type Handler struct {
 	Store string `json:"store,omitempty"`
 	// KeyEncryptionKeyFile holds the secret (at least 32 random
 	// characters) that encrypts signing keys at rest. Without it the
-	// secret is read from $GATEHOUSE_KEY_ENCRYPTION_KEY, and without that
-	// keys are stored unencrypted.
+	// secret is read from the file named by $GATEHOUSE_KEY_ENCRYPTION_KEY_FILE,
+	// else from $GATEHOUSE_KEY_ENCRYPTION_KEY, as the management commands
+	// do; without any, keys are stored unencrypted.
 	KeyEncryptionKeyFile string `json:"key_encryption_key_file,omitempty"`
 	// Seed is a JSON seed file of clients and users, created at each
 	// provisioning when missing (see `caddy gatehouse authserver seed --help`).
@@ -90,7 +89,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.Validate(); err != nil {
 		return err
 	}
-	secret, err := h.keySecret()
+	secret, err := keys.LoadSecret(h.KeyEncryptionKeyFile)
 	if err != nil {
 		return err
 	}
@@ -143,27 +142,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // fail releases the store after a failed provisioning.
 func (h *Handler) fail(err error) error {
 	return errors.Join(err, releaseStore(h.storeKey))
-}
-
-// keySecret reads the key-encryption secret from the file or the environment.
-func (h *Handler) keySecret() ([]byte, error) {
-	var secret string
-	if h.KeyEncryptionKeyFile != "" {
-		b, err := os.ReadFile(h.KeyEncryptionKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading key_encryption_key_file: %w", err)
-		}
-		secret = strings.TrimSpace(string(b))
-	} else {
-		secret = os.Getenv("GATEHOUSE_KEY_ENCRYPTION_KEY")
-	}
-	if secret == "" {
-		return nil, nil
-	}
-	if len(secret) < keys.MinSecretLength {
-		return nil, fmt.Errorf("the key-encryption secret must have at least %d characters", keys.MinSecretLength)
-	}
-	return []byte(secret), nil
 }
 
 // createPOSKey creates the demo POS terminal's API key in the gateway's

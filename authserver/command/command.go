@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,8 +24,8 @@ import (
 const (
 	EnvDataDir          = "GATEHOUSE_DATA_DIR"
 	EnvStore            = "GATEHOUSE_AUTHSERVER_STORE"
-	EnvKeySecret        = "GATEHOUSE_KEY_ENCRYPTION_KEY"
-	EnvKeySecretFile    = "GATEHOUSE_KEY_ENCRYPTION_KEY_FILE"
+	EnvKeySecret        = keys.EnvSecret
+	EnvKeySecretFile    = keys.EnvSecretFile
 	EnvIssuer           = "GATEHOUSE_ISSUER"
 	EnvListen           = "GATEHOUSE_AUTHSERVER_LISTEN"
 	DefaultDataDir      = "./data"
@@ -69,8 +68,8 @@ func New(opts Options) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.storePath, "store", envOr(EnvStore, filepath.Join(DataDir(), DefaultStoreFile)),
 		"authserver store file (env "+EnvStore+", default $"+EnvDataDir+"/"+DefaultStoreFile+")")
-	root.PersistentFlags().StringVar(&g.secretFile, "key-encryption-key-file", os.Getenv(EnvKeySecretFile),
-		"file holding the secret that encrypts signing keys at rest (env "+EnvKeySecretFile+"; or put the secret itself in "+EnvKeySecret+")")
+	root.PersistentFlags().StringVar(&g.secretFile, "key-encryption-key-file", "",
+		"file holding the secret that encrypts signing keys at rest (default $"+EnvKeySecretFile+"; or put the secret itself in $"+EnvKeySecret+")")
 	root.AddCommand(clientsCommand(g), usersCommand(g), keysCommand(g), seedCommand(g))
 	if opts.Serve {
 		serve := serveCommand(g)
@@ -82,27 +81,9 @@ func New(opts Options) *cobra.Command {
 }
 
 // keySecret reads the key-encryption secret: the file named by the flag,
-// else the environment variable. Empty means keys are stored unencrypted.
-func (g *globals) keySecret() ([]byte, error) {
-	if g.secretFile != "" {
-		b, err := os.ReadFile(g.secretFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading key-encryption secret: %w", err)
-		}
-		return checkSecret([]byte(strings.TrimSpace(string(b))))
-	}
-	if v := os.Getenv(EnvKeySecret); v != "" {
-		return checkSecret([]byte(v))
-	}
-	return nil, nil
-}
-
-func checkSecret(b []byte) ([]byte, error) {
-	if len(b) < keys.MinSecretLength {
-		return nil, fmt.Errorf("the key-encryption secret must have at least %d characters (try: openssl rand -base64 32)", keys.MinSecretLength)
-	}
-	return b, nil
-}
+// else the environment (see keys.LoadSecret). Nil means keys are stored
+// unencrypted.
+func (g *globals) keySecret() ([]byte, error) { return keys.LoadSecret(g.secretFile) }
 
 // open opens the store, explaining a held file.
 func (g *globals) open() (store.Store, error) {
@@ -111,7 +92,7 @@ func (g *globals) open() (store.Store, error) {
 	}
 	st, err := store.OpenBolt(g.storePath)
 	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("%w: stop the authserver or gateway using %s, or use the admin API", err, g.storePath)
+		return nil, fmt.Errorf("%w: the management commands open %s directly; stop the Gatehouse process (caddy run, or the standalone authserver) that holds it, then run the command again", err, g.storePath)
 	}
 	return st, err
 }

@@ -87,8 +87,9 @@ func TestManagementCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close()
-	// While a process holds the store, commands say so.
-	if _, err := run(t, path, "", "clients", "list"); !errors.Is(err, store.ErrLocked) {
+	// While a process holds the store, commands say so and what to do.
+	if _, err := run(t, path, "", "clients", "list"); !errors.Is(err, store.ErrLocked) ||
+		!strings.Contains(err.Error(), "stop the Gatehouse process") || strings.Contains(err.Error(), "admin API") {
 		t.Fatalf("command on a held store: %v", err)
 	}
 	st.Close()
