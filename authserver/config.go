@@ -169,9 +169,10 @@ func (c Config) keyRetention() time.Duration { return c.MaxTokenLifetime + time.
 type Option func(*options)
 
 type options struct {
-	now        func() time.Time
-	logger     *slog.Logger
-	background bool
+	now          func() time.Time
+	logger       *slog.Logger
+	background   bool
+	failedLogins *FailedLogins
 }
 
 // WithClock makes the server read time from now instead of time.Now;
@@ -184,3 +185,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // WithoutBackground disables the maintenance goroutine (sweeping and key
 // scheduling); the caller runs Maintain itself.
 func WithoutBackground() Option { return func(o *options) { o.background = false } }
+
+// WithFailedLogins makes the server count failed logins in counts, shared
+// with the other servers over the same store (default: counts of its own).
+func WithFailedLogins(counts *FailedLogins) Option {
+	return func(o *options) { o.failedLogins = counts }
+}

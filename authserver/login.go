@@ -100,7 +100,7 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := sourceAddress(r)
-	if !s.throttle.allowed(username, addr) {
+	if s.throttle.refusal(username, addr) != "" {
 		s.renderLogin(w, r, http.StatusTooManyRequests, ar, browser, username, msgThrottled)
 		return
 	}

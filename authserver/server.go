@@ -78,6 +78,9 @@ func New(cfg Config, st store.Store, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.failedLogins == nil {
+		o.failedLogins = NewFailedLogins()
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("authserver config: %w", err)
@@ -114,7 +117,7 @@ func New(cfg Config, st store.Store, opts ...Option) (*Server, error) {
 		now:               o.now,
 		log:               o.logger,
 		csrfKey:           csrfKey,
-		throttle:          newThrottle(cfg.LoginThrottle, o.now),
+		throttle:          newThrottle(cfg.LoginThrottle, o.now, o.failedLogins),
 		pages:             pages,
 		dummyPasswordHash: dummy,
 		secureCookies:     strings.HasPrefix(cfg.Issuer, "https://"),
