@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse-gw/gatehouse/authserver/store"
+	"github.com/gatehouse-gw/gatehouse/caddymodule/storeregistry"
 )
 
 // stores holds the authserver stores open in this process, by absolute
@@ -16,10 +17,18 @@ import (
 // would wait for this process's own lock.
 var stores = caddy.NewUsagePool()
 
-type pooledStore struct{ *store.Bolt }
+// pooledStore is the pool's value: the open store, listed in the store
+// registry for hot backups while it is open.
+type pooledStore struct {
+	*store.Bolt
+	unregister func()
+}
 
 // Destruct closes the file when its last user releases it.
-func (p pooledStore) Destruct() error { return p.Bolt.Close() }
+func (p pooledStore) Destruct() error {
+	p.unregister()
+	return p.Bolt.Close()
+}
 
 // acquireStore returns the shared store for path and the pool key to release.
 func acquireStore(path string) (*store.Bolt, string, error) {
@@ -35,7 +44,7 @@ func acquireStore(path string) (*store.Bolt, string, error) {
 		if err != nil {
 			return nil, err
 		}
-		return pooledStore{st}, nil
+		return pooledStore{st, storeregistry.Register(storeregistry.KindAuthserver, key, st)}, nil
 	})
 	if err != nil {
 		return nil, "", err

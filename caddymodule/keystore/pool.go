@@ -8,6 +8,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+
+	"github.com/gatehouse-gw/gatehouse/caddymodule/storeregistry"
 )
 
 // stores holds the key stores open in this process, by absolute path.
@@ -37,12 +39,19 @@ type PoolOptions struct {
 	Logger *zap.Logger
 }
 
-// pooled is the pool's value: the shared store, closed when the last
+// pooled is the pool's value: the shared store, listed in the store
+// registry for hot backups while it is open, and closed when the last
 // user releases it.
-type pooled struct{ *CachedStore }
+type pooled struct {
+	*CachedStore
+	unregister func()
+}
 
 // Destruct implements caddy.Destructor.
-func (p pooled) Destruct() error { return p.CachedStore.close() }
+func (p pooled) Destruct() error {
+	p.unregister()
+	return p.CachedStore.close()
+}
 
 // poolKey is the key of path in the pool: absolute and cleaned, so that
 // two spellings of one file share it.
@@ -79,7 +88,7 @@ func Acquire(path string, opts PoolOptions) (*CachedStore, error) {
 			return nil, errors.Join(err, backend.Close())
 		}
 		cs.pooled = true
-		return pooled{cs}, nil
+		return pooled{cs, storeregistry.Register(storeregistry.KindKeys, key, backend)}, nil
 	})
 	if err != nil {
 		return nil, err // a failed open is not pooled, so there is nothing to release
