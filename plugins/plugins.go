@@ -15,4 +15,7 @@ import (
 	_ "github.com/gatehouse-gw/gatehouse/authserver/caddyhost"
 	// `caddy gatehouse keys ...`: offline API-key management.
 	_ "github.com/gatehouse-gw/gatehouse/caddymodule/keystore/keyscmd"
+	// Hot backups of the stores on Caddy's admin endpoint
+	// (admin.api.gatehouse_backup), `caddy gatehouse backup` and `restore`.
+	_ "github.com/gatehouse-gw/gatehouse/caddymodule/backup"
 )
