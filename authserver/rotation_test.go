@@ -57,7 +57,7 @@ func kidOf(t *testing.T, token string) string {
 func (e *env) gateway() *bearer.Provider {
 	e.t.Helper()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	p := &bearer.Provider{Issuer: e.issuer, Audiences: []string{e.issuer + "/resources"}, Algorithms: []string{"RS256"}, RequireATJWT: true}
+	p := &bearer.Provider{Issuers: []string{e.issuer}, Audiences: []string{e.issuer + "/resources"}, Algorithms: []string{"RS256"}, RequireATJWT: true}
 	if err := p.Provision(ctx); err != nil {
 		cancel()
 		e.t.Fatal(err)

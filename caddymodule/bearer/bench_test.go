@@ -21,7 +21,7 @@ import (
 func BenchmarkVerifyCached(b *testing.B) {
 	k := newRSAKey(b, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(b, k)
-	p := provision(b, Provider{Issuer: iss.url})
+	p := provision(b, Provider{Issuers: []string{iss.url}})
 	token := sign(b, k, iss.claims(), nil)
 	ctx := context.Background()
 	if _, err := p.Verify(ctx, token); err != nil {
@@ -87,7 +87,7 @@ func BenchmarkVerifyUncached(b *testing.B) {
 	iss := startIssuer(b, k)
 	// A one-entry cache, cycled through 512 distinct tokens, never hits; the
 	// lookup, the miss and the store are still paid, as on a real miss.
-	p := provision(b, Provider{Issuer: iss.url, CacheMaxEntries: 1})
+	p := provision(b, Provider{Issuers: []string{iss.url}, CacheMaxEntries: 1})
 	tokens := signMany(b, k, iss, 512)
 	ctx := context.Background()
 
@@ -101,6 +101,22 @@ func BenchmarkVerifyUncached(b *testing.B) {
 		i++
 	}
 	b.ReportMetric((counterValue(b, cacheHits)-hits)/float64(i), "hits/op")
+}
+
+// BenchmarkIssuerSelection is what choosing the issuer by the token's iss
+// adds to an uncached verification: reading iss from the payload and
+// finding it among the trusted issuers (here the last of two).
+func BenchmarkIssuerSelection(b *testing.B) {
+	k := newRSAKey(b, "k1", jwt.SigningMethodRS256)
+	old, current := startIssuer(b), startIssuer(b, k)
+	p := provision(b, Provider{Issuers: []string{old.url, current.url}})
+	token := sign(b, k, current.claims(), nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ti, fail := p.issuerOf(token); fail != nil || ti.url != current.url {
+			b.Fatal(fail)
+		}
+	}
 }
 
 // signMany signs n distinct tokens on all cores (RS256 signing is slow).

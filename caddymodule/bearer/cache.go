@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,23 +21,42 @@ import (
 var decisionCaches = caddy.NewUsagePool()
 
 // decisionCacheKey is every setting a cached decision depends on, so that
-// a cache is only ever shared by providers that would decide alike.
+// a cache is only ever shared by providers that would decide alike. The
+// trusted issuers and the settings of their key sets are part of it: a
+// provider never finds in its cache a token of an issuer it does not
+// trust, and the key sets the entries point to are the ones every
+// provider sharing the cache holds.
 type decisionCacheKey struct {
-	keys          keySetKey
-	audiences     string
-	algorithms    string
-	leeway        time.Duration
-	requireATJWT  bool
-	maxTokenBytes int
-	maxEntries    int
+	issuers            string // see issuersKey
+	refreshInterval    time.Duration
+	unknownKIDInterval time.Duration
+	httpTimeout        time.Duration
+	audiences          string
+	algorithms         string
+	leeway             time.Duration
+	requireATJWT       bool
+	maxTokenBytes      int
+	maxEntries         int
 }
 
-// cachedDecision is a token that passed every check. It records the key
-// that verified the signature and the token's exp, which bound how long
-// the decision may be reused.
+// issuersKey is the set of trusted issuers and their JWKS URLs in one
+// comparable value, independent of the order they were configured in.
+func issuersKey(issuers []*trustedIssuer) string {
+	lines := make([]string, 0, len(issuers))
+	for _, ti := range issuers {
+		lines = append(lines, strconv.Quote(ti.keysKey.issuer)+" "+strconv.Quote(ti.keysKey.jwksURL))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// cachedDecision is a token that passed every check. It records the
+// issuer's key set and the key in it that verified the signature, and the
+// token's exp, which bound how long the decision may be reused.
 type cachedDecision struct {
 	digest   [sha256.Size]byte
 	identity authn.Identity
+	issuer   *issuerKeys
 	key      *heldKey
 	expires  int64 // exp, in Unix nanoseconds
 }
@@ -85,14 +107,14 @@ func slot(digest *[sha256.Size]byte) uint64 {
 
 // lookup returns the identity decided for the token with this digest, if
 // the decision still holds: the token has not expired, and the key that
-// verified it is still in the issuer's current set.
-func (c *decisionCache) lookup(digest *[sha256.Size]byte, keys *keySnapshot, now time.Time) (authn.Identity, bool) {
+// verified it is still in its issuer's current set.
+func (c *decisionCache) lookup(digest *[sha256.Size]byte, now time.Time) (authn.Identity, bool) {
 	d, ok := c.entries.Get(slot(digest))
 	if !ok || d.digest != *digest {
 		cacheMisses.Inc()
 		return authn.Identity{}, false
 	}
-	if now.UnixNano() >= d.expires || keys.find(d.identity.KeyID) != d.key {
+	if now.UnixNano() >= d.expires || d.issuer.snapshot.Load().find(d.identity.KeyID) != d.key {
 		c.entries.Del(slot(digest))
 		cacheMisses.Inc()
 		return authn.Identity{}, false
@@ -103,7 +125,7 @@ func (c *decisionCache) lookup(digest *[sha256.Size]byte, keys *keySnapshot, now
 
 // store records a decision until the token's exp. A token accepted only
 // thanks to the leeway after its exp is not cached.
-func (c *decisionCache) store(digest *[sha256.Size]byte, id authn.Identity, key *heldKey, now time.Time) {
+func (c *decisionCache) store(digest *[sha256.Size]byte, id authn.Identity, issuer *issuerKeys, key *heldKey, now time.Time) {
 	ttl := id.ExpiresAt.Sub(now)
 	if ttl <= 0 {
 		return
@@ -111,6 +133,7 @@ func (c *decisionCache) store(digest *[sha256.Size]byte, id authn.Identity, key 
 	c.entries.SetWithTTL(slot(digest), &cachedDecision{
 		digest:   *digest,
 		identity: id,
+		issuer:   issuer,
 		key:      key,
 		expires:  id.ExpiresAt.UnixNano(),
 	}, 1, ttl)

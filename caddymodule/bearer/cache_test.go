@@ -12,7 +12,7 @@ import (
 func TestRepeatedTokenIsACacheHit(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url})
+	p := provision(t, Provider{Issuers: []string{iss.url}})
 	token := sign(t, k, iss.claims(), nil)
 
 	first, err := p.Verify(context.Background(), token)
@@ -36,7 +36,7 @@ func TestRepeatedTokenIsACacheHit(t *testing.T) {
 func TestCacheNeverServesAnExpiredToken(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url, Leeway: ptr(caddy.Duration(0))})
+	p := provision(t, Provider{Issuers: []string{iss.url}, Leeway: ptr(caddy.Duration(0))})
 
 	exp := time.Now().Add(2 * time.Second).Truncate(time.Second)
 	claims := iss.claims()
@@ -65,7 +65,7 @@ func TestCachedTokenRefusedOnceItsKeyLeavesTheJWKS(t *testing.T) {
 	retired := newRSAKey(t, "retired", jwt.SigningMethodRS256)
 	kept := newECKey(t, "kept")
 	iss := startIssuer(t, retired, kept)
-	p := provision(t, Provider{Issuer: iss.url, RefreshInterval: caddy.Duration(time.Second)})
+	p := provision(t, Provider{Issuers: []string{iss.url}, RefreshInterval: caddy.Duration(time.Second)})
 
 	retiredToken := sign(t, retired, iss.claims(), nil)
 	keptToken := sign(t, kept, iss.claims(), nil)
@@ -79,7 +79,7 @@ func TestCachedTokenRefusedOnceItsKeyLeavesTheJWKS(t *testing.T) {
 	iss.publish(kept)
 	hits := iss.jwksHits.Load()
 	waitFor(t, 5*time.Second, "a background refresh", func() bool { return iss.jwksHits.Load() > hits })
-	waitFor(t, time.Second, "the refreshed set", func() bool { return p.keys.snapshot.Load().find("retired") == nil })
+	waitFor(t, time.Second, "the refreshed set", func() bool { return p.issuers[0].keys.snapshot.Load().find("retired") == nil })
 
 	_, err := p.Verify(context.Background(), retiredToken)
 	if f := refusalOf(t, err); f.Reason != ReasonUnknownKeyID {
@@ -97,7 +97,7 @@ func TestCachedTokenRefusedOnceItsKeyLeavesTheJWKS(t *testing.T) {
 func TestCachedTokenRefusedWhenItsKidGetsAnotherKey(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url, RefreshInterval: caddy.Duration(time.Second)})
+	p := provision(t, Provider{Issuers: []string{iss.url}, RefreshInterval: caddy.Duration(time.Second)})
 	token := sign(t, k, iss.claims(), nil)
 	if _, err := p.Verify(context.Background(), token); err != nil {
 		t.Fatal(err)
@@ -106,8 +106,8 @@ func TestCachedTokenRefusedWhenItsKidGetsAnotherKey(t *testing.T) {
 
 	// Same kid, different key (and family): the cached decision must go.
 	iss.publish(newECKey(t, "k1"))
-	old := p.keys.snapshot.Load().find("k1")
-	waitFor(t, 5*time.Second, "the refreshed set", func() bool { return p.keys.snapshot.Load().find("k1") != old })
+	old := p.issuers[0].keys.snapshot.Load().find("k1")
+	waitFor(t, 5*time.Second, "the refreshed set", func() bool { return p.issuers[0].keys.snapshot.Load().find("k1") != old })
 	if _, err := p.Verify(context.Background(), token); err == nil {
 		t.Fatal("token accepted after its kid was given another key")
 	}
@@ -118,10 +118,10 @@ func TestCachedTokenRefusedWhenItsKidGetsAnotherKey(t *testing.T) {
 func TestCacheIsSharedOnlyBySameSettings(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	lenient := provision(t, Provider{Issuer: iss.url})
-	strict := provision(t, Provider{Issuer: iss.url, Audiences: []string{"payments"}})
-	twin := provision(t, Provider{Issuer: iss.url})
-	if lenient.keys != strict.keys {
+	lenient := provision(t, Provider{Issuers: []string{iss.url}})
+	strict := provision(t, Provider{Issuers: []string{iss.url}, Audiences: []string{"payments"}})
+	twin := provision(t, Provider{Issuers: []string{iss.url}})
+	if lenient.issuers[0].keys != strict.issuers[0].keys {
 		t.Error("providers of one issuer got separate key sets")
 	}
 	if lenient.cache == strict.cache || lenient.cache != twin.cache {

@@ -26,7 +26,7 @@ func TestInCaddyAuthenticationHandler(t *testing.T) {
 			"listen": ["127.0.0.1:%d"],
 			"automatic_https": {"disable": true},
 			"routes": [{"handle": [
-				{"handler": "authentication", "providers": {"gatehouse_bearer": {"issuer": %q, "audiences": ["gateway"]}}},
+				{"handler": "authentication", "providers": {"gatehouse_bearer": {"issuers": [%q], "audiences": ["gateway"]}}},
 				{"handler": "static_response", "status_code": 200, "body": "client={http.auth.user.client_id} scopes={http.auth.user.scopes}"}
 			]}]
 		}}}}

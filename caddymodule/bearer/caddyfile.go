@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
@@ -12,8 +13,8 @@ import (
 // directive), which is consumed first:
 //
 //	bearer {
-//	    issuer <url>
-//	    jwks_url <url>
+//	    issuer <url> [<url>...]
+//	    issuer <url> jwks_url <url>
 //	    audience <aud> [<aud>...]
 //	    algorithms <alg> [<alg>...]
 //	    leeway <duration>
@@ -25,10 +26,15 @@ import (
 //	    cache_max_entries <n>
 //	}
 //
-// Only issuer is required. audience may be repeated, and its arguments
-// add up; algorithms replaces the default allow-list. Each subdirective maps
-// to the JSON field of the same name (audience to audiences); defaults are
-// documented on Provider.
+// At least one issuer is required. issuer (or issuers) may be repeated,
+// and its arguments add up: each is an issuer the block trusts. An issuer
+// without OpenID discovery gets a line of its own that names its JWKS:
+// `issuer <url> jwks_url <url>`. audience may be repeated too, and its
+// arguments add up; algorithms replaces the default allow-list. The other
+// settings apply to every issuer of the block. Each subdirective maps to
+// the JSON field of the same name (issuer to issuers, the jwks_url of an
+// issuer line to an entry of jwks_urls, audience to audiences); defaults
+// are documented on Provider.
 func (p *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the block's name
 	if d.NextArg() {
@@ -36,14 +42,12 @@ func (p *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		switch name := d.Val(); name {
-		case "issuer":
-			if err := oneArg(d, &p.Issuer); err != nil {
+		case "issuer", "issuers":
+			if err := p.unmarshalIssuerLine(d); err != nil {
 				return err
 			}
 		case "jwks_url":
-			if err := oneArg(d, &p.JWKSURL); err != nil {
-				return err
-			}
+			return d.Err("jwks_url goes on the line of its issuer: issuer <url> jwks_url <url>")
 		case "audience", "audiences":
 			auds := d.RemainingArgs()
 			if len(auds) == 0 {
@@ -95,6 +99,30 @@ func (p *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		default:
 			return d.Errf("unrecognized bearer subdirective %q", name)
 		}
+	}
+	return nil
+}
+
+// unmarshalIssuerLine reads `issuer <url> [<url>...]` or
+// `issuer <url> jwks_url <url>`. An issuer URL is never the word
+// jwks_url (it must be an absolute URL), so the two forms cannot be
+// confused.
+func (p *Provider) unmarshalIssuerLine(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	switch {
+	case len(args) == 0:
+		return d.ArgErr()
+	case len(args) == 3 && args[1] == "jwks_url":
+		if p.JWKSURLs == nil {
+			p.JWKSURLs = make(map[string]string)
+		}
+		// A second line for the same issuer is refused by Validate.
+		p.JWKSURLs[args[0]] = args[2]
+		p.Issuers = append(p.Issuers, args[0])
+	case slices.Contains(args, "jwks_url"):
+		return d.Err("jwks_url names the JWKS of one issuer: issuer <url> jwks_url <url>")
+	default:
+		p.Issuers = append(p.Issuers, args...)
 	}
 	return nil
 }

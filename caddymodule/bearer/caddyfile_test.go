@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,7 +14,9 @@ import (
 func TestUnmarshalCaddyfile(t *testing.T) {
 	d := caddyfile.NewTestDispenser(`bearer {
 		issuer http://localhost:5000
-		jwks_url http://localhost:5000/.well-known/openid-configuration/jwks
+		issuer https://identity.example.com https://login.example.com/realms/x
+		issuers https://old.example.com
+		issuer https://static.example.com jwks_url https://static.example.com/keys.json
 		audience gateway admin
 		audience pos
 		algorithms RS256 ES256
@@ -30,8 +33,14 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Provider{
-		Issuer:                    "http://localhost:5000",
-		JWKSURL:                   "http://localhost:5000/.well-known/openid-configuration/jwks",
+		Issuers: []string{
+			"http://localhost:5000",
+			"https://identity.example.com",
+			"https://login.example.com/realms/x",
+			"https://old.example.com",
+			"https://static.example.com",
+		},
+		JWKSURLs:                  map[string]string{"https://static.example.com": "https://static.example.com/keys.json"},
 		Audiences:                 []string{"gateway", "admin", "pos"},
 		Algorithms:                []string{"RS256", "ES256"},
 		Leeway:                    ptr(caddy.Duration(0)),
@@ -49,14 +58,17 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 
 func TestUnmarshalCaddyfileErrors(t *testing.T) {
 	tests := map[string]string{
-		"argument after the name": "bearer http://localhost:5000",
-		"unknown subdirective":    "bearer {\n issuer http://a\n issuers http://b\n}",
-		"issuer without a value":  "bearer {\n issuer\n}",
-		"issuer with two values":  "bearer {\n issuer http://a http://b\n}",
-		"audience without values": "bearer {\n audience\n}",
-		"bad duration":            "bearer {\n leeway soon\n}",
-		"bad number":              "bearer {\n max_token_bytes 8k\n}",
-		"require_at_jwt argument": "bearer {\n require_at_jwt yes\n}",
+		"argument after the name":  "bearer http://localhost:5000",
+		"unknown subdirective":     "bearer {\n issuer http://a\n issuing http://b\n}",
+		"issuer without a value":   "bearer {\n issuer\n}",
+		"jwks_url on its own":      "bearer {\n issuer http://a\n jwks_url http://a/jwks\n}",
+		"jwks_url for two issuers": "bearer {\n issuer http://a http://b jwks_url http://a/jwks\n}",
+		"jwks_url without a value": "bearer {\n issuer http://a jwks_url\n}",
+		"jwks_url first":           "bearer {\n issuer jwks_url http://a/jwks\n}",
+		"audience without values":  "bearer {\n audience\n}",
+		"bad duration":             "bearer {\n leeway soon\n}",
+		"bad number":               "bearer {\n max_token_bytes 8k\n}",
+		"require_at_jwt argument":  "bearer {\n require_at_jwt yes\n}",
 	}
 	for name, input := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -74,21 +86,25 @@ func TestValidate(t *testing.T) {
 		cfg  Provider
 		want string
 	}{
-		{name: "no issuer", cfg: Provider{}, want: "issuer is required"},
-		{name: "relative issuer", cfg: Provider{Issuer: "localhost:5000"}, want: "not an absolute"},
-		{name: "bad jwks_url", cfg: Provider{Issuer: "http://a", JWKSURL: "ftp://a/jwks"}, want: "jwks_url"},
-		{name: "alg none", cfg: Provider{Issuer: "http://a", Algorithms: []string{"RS256", "none"}}, want: `"none"`},
-		{name: "HS256", cfg: Provider{Issuer: "http://a", Algorithms: []string{"HS256"}}, want: "HMAC"},
-		{name: "unknown alg", cfg: Provider{Issuer: "http://a", Algorithms: []string{"RS1"}}, want: "not supported"},
-		{name: "empty allow-list", cfg: Provider{Issuer: "http://a", Algorithms: []string{}}, want: "empty"},
-		{name: "empty audience", cfg: Provider{Issuer: "http://a", Audiences: []string{""}}, want: "audience"},
-		{name: "negative leeway", cfg: Provider{Issuer: "http://a", Leeway: ptr(caddy.Duration(-time.Second))}, want: "leeway"},
-		{name: "huge leeway", cfg: Provider{Issuer: "http://a", Leeway: ptr(caddy.Duration(time.Hour))}, want: "leeway"},
-		{name: "huge tokens", cfg: Provider{Issuer: "http://a", MaxTokenBytes: 1 << 20}, want: "max_token_bytes"},
-		{name: "refresh too often", cfg: Provider{Issuer: "http://a", RefreshInterval: caddy.Duration(time.Millisecond)}, want: "refresh_interval"},
-		{name: "unknown-kid refresh too often", cfg: Provider{Issuer: "http://a", UnknownKIDRefreshInterval: caddy.Duration(time.Millisecond)}, want: "unknown_kid_refresh_interval"},
-		{name: "negative timeout", cfg: Provider{Issuer: "http://a", HTTPTimeout: caddy.Duration(-1)}, want: "http_timeout"},
-		{name: "negative cache", cfg: Provider{Issuer: "http://a", CacheMaxEntries: -1}, want: "cache_max_entries"},
+		{name: "no issuer", cfg: Provider{}, want: "at least one issuer is required"},
+		{name: "empty issuer list", cfg: Provider{Issuers: []string{}}, want: "at least one issuer is required"},
+		{name: "relative issuer", cfg: Provider{Issuers: []string{"https://a", "localhost:5000"}}, want: "not an absolute"},
+		{name: "issuer twice", cfg: Provider{Issuers: []string{"https://a", "https://b", "https://a"}}, want: `"https://a" is listed twice`},
+		{name: "too many issuers", cfg: Provider{Issuers: manyIssuers(maxIssuers + 1)}, want: "at most 16"},
+		{name: "bad jwks_url", cfg: Provider{Issuers: []string{"http://a"}, JWKSURLs: map[string]string{"http://a": "ftp://a/jwks"}}, want: "jwks_urls: issuer http://a"},
+		{name: "jwks_url of an issuer not trusted", cfg: Provider{Issuers: []string{"http://a"}, JWKSURLs: map[string]string{"http://b": "http://b/jwks"}}, want: `"http://b" is not one of the issuers`},
+		{name: "alg none", cfg: Provider{Issuers: []string{"http://a"}, Algorithms: []string{"RS256", "none"}}, want: `"none"`},
+		{name: "HS256", cfg: Provider{Issuers: []string{"http://a"}, Algorithms: []string{"HS256"}}, want: "HMAC"},
+		{name: "unknown alg", cfg: Provider{Issuers: []string{"http://a"}, Algorithms: []string{"RS1"}}, want: "not supported"},
+		{name: "empty allow-list", cfg: Provider{Issuers: []string{"http://a"}, Algorithms: []string{}}, want: "empty"},
+		{name: "empty audience", cfg: Provider{Issuers: []string{"http://a"}, Audiences: []string{""}}, want: "audience"},
+		{name: "negative leeway", cfg: Provider{Issuers: []string{"http://a"}, Leeway: ptr(caddy.Duration(-time.Second))}, want: "leeway"},
+		{name: "huge leeway", cfg: Provider{Issuers: []string{"http://a"}, Leeway: ptr(caddy.Duration(time.Hour))}, want: "leeway"},
+		{name: "huge tokens", cfg: Provider{Issuers: []string{"http://a"}, MaxTokenBytes: 1 << 20}, want: "max_token_bytes"},
+		{name: "refresh too often", cfg: Provider{Issuers: []string{"http://a"}, RefreshInterval: caddy.Duration(time.Millisecond)}, want: "refresh_interval"},
+		{name: "unknown-kid refresh too often", cfg: Provider{Issuers: []string{"http://a"}, UnknownKIDRefreshInterval: caddy.Duration(time.Millisecond)}, want: "unknown_kid_refresh_interval"},
+		{name: "negative timeout", cfg: Provider{Issuers: []string{"http://a"}, HTTPTimeout: caddy.Duration(-1)}, want: "http_timeout"},
+		{name: "negative cache", cfg: Provider{Issuers: []string{"http://a"}, CacheMaxEntries: -1}, want: "cache_max_entries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,16 +114,27 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	if err := (&Provider{Issuer: "https://login.example.com/realms/x"}).Validate(); err != nil {
+	if err := (&Provider{Issuers: []string{"https://login.example.com/realms/x"}}).Validate(); err != nil {
 		t.Errorf("minimal config refused: %v", err)
 	}
+	if err := (&Provider{Issuers: manyIssuers(maxIssuers)}).Validate(); err != nil {
+		t.Errorf("%d issuers refused: %v", maxIssuers, err)
+	}
+}
+
+func manyIssuers(n int) []string {
+	issuers := make([]string, n)
+	for i := range issuers {
+		issuers[i] = fmt.Sprintf("https://issuer-%d.example.com", i)
+	}
+	return issuers
 }
 
 func TestProvisionRefusesInvalidConfigWithoutContactingTheIssuer(t *testing.T) {
 	iss := startIssuer(t)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
 	defer cancel()
-	p := Provider{Issuer: iss.url, Algorithms: []string{"HS256"}}
+	p := Provider{Issuers: []string{iss.url}, Algorithms: []string{"HS256"}}
 	if err := p.Provision(ctx); err == nil {
 		p.Cleanup()
 		t.Fatal("provisioned with HS256")

@@ -63,7 +63,7 @@ func TestCredential(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url})
+	p := provision(t, Provider{Issuers: []string{iss.url}})
 
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+sign(t, k, iss.claims(), nil))

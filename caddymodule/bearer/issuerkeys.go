@@ -87,13 +87,23 @@ func acquireIssuerKeys(key keySetKey, logger *zap.Logger) (*issuerKeys, error) {
 	keys := val.(*issuerKeys)
 	// The newest config's logger: an older config's may be closed soon.
 	keys.logger.Store(logger)
+	return keys, nil
+}
+
+// awaitFirstAttempts waits until the first fetch attempt of every set has
+// ended, or provisionWait has passed. The sets fetch in parallel and share
+// the one deadline, so a bearer block with several unreachable issuers
+// delays startup no more than one with a single issuer.
+func awaitFirstAttempts(sets []*issuerKeys) {
 	timer := time.NewTimer(provisionWait)
 	defer timer.Stop()
-	select {
-	case <-keys.firstAttempt:
-	case <-timer.C:
+	for _, keys := range sets {
+		select {
+		case <-keys.firstAttempt:
+		case <-timer.C:
+			return
+		}
 	}
-	return keys, nil
 }
 
 func releaseIssuerKeys(key keySetKey) error {

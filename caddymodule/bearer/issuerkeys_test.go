@@ -21,7 +21,7 @@ func TestIssuerDownAtStartThenUp(t *testing.T) {
 	iss := reserveIssuer(t, k)
 
 	began := time.Now()
-	p := provision(t, Provider{Issuer: iss.url})
+	p := provision(t, Provider{Issuers: []string{iss.url}})
 	if took := time.Since(began); took > provisionWait+time.Second {
 		t.Errorf("provision took %s with the issuer down", took)
 	}
@@ -44,7 +44,7 @@ func TestIssuerDiscoveryMustNameTheIssuer(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
 	iss.discoveredIssuer = "https://impostor.example"
-	p := provision(t, Provider{Issuer: iss.url})
+	p := provision(t, Provider{Issuers: []string{iss.url}})
 
 	_, err := p.Verify(context.Background(), sign(t, k, iss.claims(), nil))
 	if f := refusalOf(t, err); f.Reason != ReasonKeysUnavailable {
@@ -58,7 +58,7 @@ func TestIssuerDiscoveryMustNameTheIssuer(t *testing.T) {
 func TestIssuerOutageKeepsHeldKeys(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url, RefreshInterval: caddy.Duration(time.Second)})
+	p := provision(t, Provider{Issuers: []string{iss.url}, RefreshInterval: caddy.Duration(time.Second)})
 	if _, err := p.Verify(context.Background(), sign(t, k, iss.claims(), nil)); err != nil {
 		t.Fatalf("refused while the issuer is up: %v", err)
 	}
@@ -86,7 +86,7 @@ func TestUnknownKIDFloodRefreshesOncePerInterval(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
 	p := provision(t, Provider{
-		Issuer:                    iss.url,
+		Issuers:                   []string{iss.url},
 		RefreshInterval:           caddy.Duration(time.Hour),
 		UnknownKIDRefreshInterval: caddy.Duration(2 * time.Second),
 	})
@@ -140,7 +140,7 @@ func TestUnknownKIDFloodRefreshesOncePerInterval(t *testing.T) {
 func TestReloadSharesKeysAndLeavesNoGoroutines(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	cfg := Provider{Issuer: iss.url, RefreshInterval: caddy.Duration(time.Second)}
+	cfg := Provider{Issuers: []string{iss.url}, RefreshInterval: caddy.Duration(time.Second)}
 
 	provisionOnce := func() (*Provider, func()) {
 		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
@@ -166,7 +166,7 @@ func TestReloadSharesKeysAndLeavesNoGoroutines(t *testing.T) {
 	}
 	// A reload provisions the new config while the old one still runs.
 	reloaded, cleanupReloaded := provisionOnce()
-	if reloaded.keys != old.keys || reloaded.cache != old.cache {
+	if reloaded.issuers[0].keys != old.issuers[0].keys || reloaded.cache != old.cache {
 		t.Error("the reloaded config got its own key set or cache")
 	}
 	if got := iss.discoveryHits.Load(); got != 1 {

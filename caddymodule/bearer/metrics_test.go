@@ -17,7 +17,7 @@ func TestMetricsInCaddysRegistry(t *testing.T) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	for range 2 {
-		p := Provider{Issuer: iss.url}
+		p := Provider{Issuers: []string{iss.url}}
 		if err := p.Provision(ctx); err != nil {
 			t.Fatal(err)
 		}

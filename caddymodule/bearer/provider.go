@@ -1,17 +1,21 @@
 // Package bearer is Gatehouse's bearer-JWT track: a Caddy authentication
 // provider that verifies JWT access tokens sent as
-// `Authorization: Bearer <token>` against the signing keys of one issuer.
+// `Authorization: Bearer <token>` against the signing keys of the issuers
+// it trusts (one, or several while clients move from one issuer to
+// another).
 //
 // It sits between credential extraction and policy: the gatehouse policy
 // handler (package policy) calls it through authn.Verifier, and Caddy's
-// stock authentication handler through caddyauth.Authenticator. The
-// issuer's keys (issuerkeys.go) and the cache of verified tokens (cache.go)
-// are shared process-wide, so routes with the same settings and configs
-// that replace each other on `caddy reload` reuse them.
+// stock authentication handler through caddyauth.Authenticator. A token's
+// iss selects the issuer whose keys verify it (issuers.go). Each issuer's
+// keys (issuerkeys.go) and the cache of verified tokens (cache.go) are
+// shared process-wide, so routes with the same settings and configs that
+// replace each other on `caddy reload` reuse them.
 package bearer
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -48,29 +52,36 @@ const (
 	credentialHeader = "Authorization"
 )
 
-// Provider verifies JWT access tokens issued by one issuer. It is the Caddy
-// module http.authentication.providers.gatehouse_bearer.
+// Provider verifies JWT access tokens issued by the issuers it trusts. It
+// is the Caddy module http.authentication.providers.gatehouse_bearer.
 //
-// If the issuer cannot be reached when the config loads, Caddy still
-// starts: the provider keeps retrying discovery and the JWKS fetch in the
-// background (backoff from 1s doubling to 1min, with jitter), and until it
-// holds keys it refuses tokens with 503 temporarily_unavailable (the
-// gatehouse policy handler adds `Retry-After`; Caddy's stock authentication
-// handler can only answer 401). Once keys are held, an issuer outage
-// changes nothing for valid tokens: the last good key set stays in use.
+// Each issuer has its own signing keys, fetched and refreshed on its own.
+// If an issuer cannot be reached when the config loads, Caddy still
+// starts: the provider keeps retrying that issuer's discovery and JWKS
+// fetch in the background (backoff from 1s doubling to 1min, with jitter),
+// and until it holds that issuer's keys it refuses the issuer's tokens
+// with 503 temporarily_unavailable (the gatehouse policy handler adds
+// `Retry-After`; Caddy's stock authentication handler can only answer
+// 401). Tokens of the other issuers are not affected. Once keys are held,
+// an issuer outage changes nothing for valid tokens: the last good key set
+// stays in use.
 type Provider struct {
-	// Issuer is the issuer URL, compared exactly with each token's `iss`
-	// claim. Unless jwks_url is set, OpenID discovery at
-	// `<issuer>/.well-known/openid-configuration` finds the JWKS, and the
-	// document must name this issuer exactly. Required.
-	Issuer string `json:"issuer,omitempty"`
+	// Issuers are the issuer URLs whose tokens are accepted. A token's
+	// `iss` claim must equal one of them exactly, and only that issuer's
+	// keys can verify its signature. Unless jwks_urls names its JWKS,
+	// OpenID discovery at `<issuer>/.well-known/openid-configuration` finds
+	// each issuer's JWKS, and the document must name the issuer exactly.
+	// At least one, at most 16, no repeats.
+	Issuers []string `json:"issuers,omitempty"`
 
-	// JWKSURL is the issuer's JWKS, for issuers without OpenID discovery.
-	// When set, discovery is skipped.
-	JWKSURL string `json:"jwks_url,omitempty"`
+	// JWKSURLs maps issuers (each one of Issuers) to their JWKS, for
+	// issuers without OpenID discovery; discovery is skipped for them.
+	JWKSURLs map[string]string `json:"jwks_urls,omitempty"`
 
 	// Audiences, when set, makes `aud` required: it must contain at least
-	// one of them. When empty, `aud` is not checked.
+	// one of them, whichever trusted issuer signed the token. When empty,
+	// `aud` is not checked. Like every setting below, it applies to all
+	// the issuers alike.
 	Audiences []string `json:"audiences,omitempty"`
 
 	// Algorithms is the allow-list of signature algorithms (the JWS `alg`
@@ -94,15 +105,16 @@ type Provider struct {
 	// before any parsing. Default 8192; at most 65536.
 	MaxTokenBytes int `json:"max_token_bytes,omitempty"`
 
-	// RefreshInterval is how often the JWKS is fetched again in the
-	// background, to pick up new and retired keys. Default 15m; at least 1s.
+	// RefreshInterval is how often each issuer's JWKS is fetched again in
+	// the background, to pick up new and retired keys. Default 15m; at
+	// least 1s.
 	RefreshInterval caddy.Duration `json:"refresh_interval,omitempty"`
 
 	// UnknownKIDRefreshInterval is the least time between two JWKS fetches
 	// triggered by tokens naming a kid that is not held (as after an issuer
-	// rotates its key). Tokens refused meanwhile are refused at once, so a
-	// flood of made-up kids costs the issuer one request per interval.
-	// Default 30s; at least 1s.
+	// rotates its key), counted for each issuer on its own. Tokens refused
+	// meanwhile are refused at once, so a flood of made-up kids costs each
+	// issuer one request per interval. Default 30s; at least 1s.
 	UnknownKIDRefreshInterval caddy.Duration `json:"unknown_kid_refresh_interval,omitempty"`
 
 	// HTTPTimeout bounds each discovery or JWKS request to the issuer.
@@ -114,9 +126,7 @@ type Provider struct {
 	CacheMaxEntries int `json:"cache_max_entries,omitempty"`
 
 	maxTokenBytes int
-	parser        *jwt.Parser
-	keysKey       keySetKey
-	keys          *issuerKeys
+	issuers       []*trustedIssuer
 	cacheKey      decisionCacheKey
 	cache         *decisionCache
 }
@@ -129,9 +139,9 @@ func (Provider) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision applies defaults, then acquires the issuer's shared key set
+// Provision applies defaults, then acquires each issuer's shared key set
 // (starting discovery and the JWKS fetch if no loaded config holds it yet)
-// and the shared decision cache. It succeeds even if the issuer cannot be
+// and the shared decision cache. It succeeds even if issuers cannot be
 // reached; see Provider.
 func (p *Provider) Provision(ctx caddy.Context) error {
 	if p.Algorithms == nil {
@@ -168,7 +178,6 @@ func (p *Provider) Provision(ctx caddy.Context) error {
 	leeway := time.Duration(*p.Leeway)
 	options := []jwt.ParserOption{
 		jwt.WithValidMethods(p.Algorithms),
-		jwt.WithIssuer(p.Issuer),
 		jwt.WithLeeway(leeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
@@ -177,30 +186,44 @@ func (p *Provider) Provision(ctx caddy.Context) error {
 	if len(p.Audiences) > 0 {
 		options = append(options, jwt.WithAudience(p.Audiences...))
 	}
-	p.parser = jwt.NewParser(options...)
 	p.maxTokenBytes = p.MaxTokenBytes
 
-	p.keysKey = keySetKey{
-		issuer:             p.Issuer,
-		jwksURL:            p.JWKSURL,
+	// Every key set starts fetching before any is waited for. On an error,
+	// Caddy calls Cleanup, which releases the sets acquired so far.
+	sets := make([]*issuerKeys, 0, len(p.Issuers))
+	for _, issuer := range p.Issuers {
+		key := keySetKey{
+			issuer:             issuer,
+			jwksURL:            p.JWKSURLs[issuer],
+			refreshInterval:    time.Duration(p.RefreshInterval),
+			unknownKIDInterval: time.Duration(p.UnknownKIDRefreshInterval),
+			httpTimeout:        time.Duration(p.HTTPTimeout),
+		}
+		keys, err := acquireIssuerKeys(key, ctx.Logger())
+		if err != nil {
+			return err
+		}
+		p.issuers = append(p.issuers, &trustedIssuer{
+			url:     issuer,
+			keysKey: key,
+			keys:    keys,
+			parser:  jwt.NewParser(append(slices.Clip(options), jwt.WithIssuer(issuer))...),
+		})
+		sets = append(sets, keys)
+	}
+	awaitFirstAttempts(sets)
+
+	p.cacheKey = decisionCacheKey{
+		issuers:            issuersKey(p.issuers),
 		refreshInterval:    time.Duration(p.RefreshInterval),
 		unknownKIDInterval: time.Duration(p.UnknownKIDRefreshInterval),
 		httpTimeout:        time.Duration(p.HTTPTimeout),
-	}
-	keys, err := acquireIssuerKeys(p.keysKey, ctx.Logger())
-	if err != nil {
-		return err
-	}
-	p.keys = keys
-
-	p.cacheKey = decisionCacheKey{
-		keys:          p.keysKey,
-		audiences:     strings.Join(p.Audiences, "\n"),
-		algorithms:    strings.Join(p.Algorithms, "\n"),
-		leeway:        leeway,
-		requireATJWT:  p.RequireATJWT,
-		maxTokenBytes: p.MaxTokenBytes,
-		maxEntries:    p.CacheMaxEntries,
+		audiences:          strings.Join(p.Audiences, "\n"),
+		algorithms:         strings.Join(p.Algorithms, "\n"),
+		leeway:             leeway,
+		requireATJWT:       p.RequireATJWT,
+		maxTokenBytes:      p.MaxTokenBytes,
+		maxEntries:         p.CacheMaxEntries,
 	}
 	cache, err := acquireDecisionCache(p.cacheKey)
 	if err != nil {
@@ -212,16 +235,8 @@ func (p *Provider) Provision(ctx caddy.Context) error {
 
 // Validate rejects a configuration that could not be enforced safely.
 func (p *Provider) Validate() error {
-	if p.Issuer == "" {
-		return fmt.Errorf("issuer is required")
-	}
-	if err := checkHTTPURL(p.Issuer); err != nil {
-		return fmt.Errorf("issuer: %w", err)
-	}
-	if p.JWKSURL != "" {
-		if err := checkHTTPURL(p.JWKSURL); err != nil {
-			return fmt.Errorf("jwks_url: %w", err)
-		}
+	if err := p.validateIssuers(); err != nil {
+		return err
 	}
 	for _, aud := range p.Audiences {
 		if aud == "" {
@@ -259,6 +274,32 @@ func (p *Provider) Validate() error {
 	return nil
 }
 
+func (p *Provider) validateIssuers() error {
+	if len(p.Issuers) == 0 {
+		return fmt.Errorf("issuers: at least one issuer is required")
+	}
+	if len(p.Issuers) > maxIssuers {
+		return fmt.Errorf("issuers: %d issuers, at most %d are supported", len(p.Issuers), maxIssuers)
+	}
+	for i, issuer := range p.Issuers {
+		if err := checkHTTPURL(issuer); err != nil {
+			return fmt.Errorf("issuers: %w", err)
+		}
+		if slices.Contains(p.Issuers[:i], issuer) {
+			return fmt.Errorf("issuers: %q is listed twice", issuer)
+		}
+	}
+	for _, issuer := range slices.Sorted(maps.Keys(p.JWKSURLs)) {
+		if !slices.Contains(p.Issuers, issuer) {
+			return fmt.Errorf("jwks_urls: %q is not one of the issuers", issuer)
+		}
+		if err := checkHTTPURL(p.JWKSURLs[issuer]); err != nil {
+			return fmt.Errorf("jwks_urls: issuer %s: %w", issuer, err)
+		}
+	}
+	return nil
+}
+
 func checkHTTPURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -270,14 +311,16 @@ func checkHTTPURL(raw string) error {
 	return nil
 }
 
-// Cleanup releases the shared key set and cache; the last config to
+// Cleanup releases the shared key sets and cache; the last config to
 // release them stops their goroutines.
 func (p *Provider) Cleanup() error {
 	var err error
-	if p.keys != nil {
-		err = releaseIssuerKeys(p.keysKey)
-		p.keys = nil
+	for _, ti := range p.issuers {
+		if rerr := releaseIssuerKeys(ti.keysKey); err == nil {
+			err = rerr
+		}
 	}
+	p.issuers = nil
 	if p.cache != nil {
 		if cerr := releaseDecisionCache(p.cacheKey); err == nil {
 			err = cerr

@@ -16,40 +16,46 @@ import (
 
 // Verify checks a bearer token and returns the identity it carries.
 //
-// A token verified before is answered from the decision cache without a
-// signature check, as long as it has not expired and the key that signed
-// it is still in the issuer's set. Otherwise the token is refused as too
-// large before it is parsed; then its algorithm must be on the allow-list,
-// its kid must name a signing key of the issuer whose type fits the
-// algorithm, its signature must verify, iss must equal the issuer, exp must
-// be present and not passed, nbf and iat must not be in the future (all
-// three with the leeway), aud must name one of the audiences when they are
-// configured, and typ must be at+jwt when that is required.
+// A token is refused as too large before anything else. A token verified
+// before is answered from the decision cache without a signature check, as
+// long as it has not expired and the key that signed it is still in its
+// issuer's set. Otherwise its unverified iss must name a trusted issuer,
+// which chooses the keys it is checked with; then its algorithm must be on
+// the allow-list, its kid must name a signing key of that issuer whose
+// type fits the algorithm, its signature must verify, iss must equal the
+// issuer, exp must be present and not passed, nbf and iat must not be in
+// the future (all three with the leeway), aud must name one of the
+// audiences when they are configured, and typ must be at+jwt when that is
+// required.
 //
-// Every refusal is an *authn.Failure. Until the issuer's keys have been
-// fetched once, every token not already cached is refused with a 503
-// temporarily_unavailable Failure.
+// Every refusal is an *authn.Failure. Until an issuer's keys have been
+// fetched once, every token of that issuer not already cached is refused
+// with a 503 temporarily_unavailable Failure.
 func (p *Provider) Verify(ctx context.Context, token string) (authn.Identity, error) {
 	if len(token) > p.maxTokenBytes {
 		return authn.Identity{}, refuseTooLarge()
 	}
 	now := time.Now()
 	digest := tokenDigest(token)
-	if id, ok := p.cache.lookup(&digest, p.keys.snapshot.Load(), now); ok {
+	if id, ok := p.cache.lookup(&digest, now); ok {
 		return id, nil
 	}
-	lookup, ok := p.keys.held()
+	issuer, fail := p.issuerOf(token)
+	if fail != nil {
+		return authn.Identity{}, fail
+	}
+	lookup, ok := issuer.keys.held()
 	if !ok {
 		return authn.Identity{}, refuseKeysUnavailable()
 	}
-	resolver := keyResolver{ctx: ctx, provider: p, lookup: lookup}
+	resolver := keyResolver{ctx: ctx, provider: p, keys: issuer.keys, lookup: lookup}
 	var claims accessClaims
-	parsed, err := p.parser.ParseWithClaims(token, &claims, resolver.resolve)
+	parsed, err := issuer.parser.ParseWithClaims(token, &claims, resolver.resolve)
 	if err != nil {
 		return authn.Identity{}, p.refusal(err, parsed, &claims)
 	}
 	id := claims.identity(resolver.kid)
-	p.cache.store(&digest, id, resolver.used, now)
+	p.cache.store(&digest, id, issuer.keys, resolver.used, now)
 	return id, nil
 }
 
@@ -62,10 +68,12 @@ func tokenDigest(token string) [sha256.Size]byte {
 
 // keyResolver is the jwt.Keyfunc of one verification. The parser calls it
 // after the algorithm passed the allow-list and before the signature is
-// checked; it records which key it handed out, for the cache.
+// checked; it hands out keys of the token's issuer only, and records which
+// key it handed out, for the cache.
 type keyResolver struct {
 	ctx      context.Context
 	provider *Provider
+	keys     *issuerKeys
 	lookup   *keyLookup
 
 	kid  string
@@ -87,7 +95,7 @@ func (r *keyResolver) resolve(t *jwt.Token) (any, error) {
 	if kid == "" {
 		return nil, refuseKey(ReasonNoKeyID)
 	}
-	keys := r.provider.keys
+	keys := r.keys
 	held := keys.snapshot.Load().find(kid)
 	if held == nil {
 		keys.refreshUnknownKID(r.ctx, r.lookup, kid)

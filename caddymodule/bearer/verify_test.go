@@ -25,7 +25,7 @@ func TestAcceptsEachDefaultAlgorithm(t *testing.T) {
 		newEdKey(t, "ed"),
 	}
 	iss := startIssuer(t, keys...)
-	p := provision(t, Provider{Issuer: iss.url})
+	p := provision(t, Provider{Issuers: []string{iss.url}})
 
 	for _, k := range keys {
 		t.Run(k.method.Alg(), func(t *testing.T) {
@@ -59,7 +59,7 @@ func sameIdentity(a, b authn.Identity) bool {
 func TestScopesAndClientClaims(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url})
+	p := provision(t, Provider{Issuers: []string{iss.url}})
 
 	tests := []struct {
 		name        string
@@ -120,9 +120,13 @@ func TestRefusals(t *testing.T) {
 	}
 	weakKey := &testKey{kid: "weak", method: jwt.SigningMethodRS256, signer: weak}
 	iss := startIssuer(t, rsKey, esKey, pinned, encKey, weakKey)
-	p := provision(t, Provider{Issuer: iss.url, Audiences: []string{"gateway", "api"}})
-	atJWT := provision(t, Provider{Issuer: iss.url, RequireATJWT: true})
-	ecOnly := provision(t, Provider{Issuer: iss.url, Algorithms: []string{"ES256"}})
+	p := provision(t, Provider{Issuers: []string{iss.url}, Audiences: []string{"gateway", "api"}})
+	// The same checks hold when the block trusts a second issuer, one that
+	// publishes another key under the kid "rs".
+	second := startIssuer(t, newECKey(t, "rs"))
+	twoIssuers := provision(t, Provider{Issuers: []string{second.url, iss.url}, Audiences: []string{"gateway", "api"}})
+	atJWT := provision(t, Provider{Issuers: []string{iss.url}, RequireATJWT: true})
+	ecOnly := provision(t, Provider{Issuers: []string{iss.url}, Algorithms: []string{"ES256"}})
 
 	valid := func() jwt.MapClaims {
 		c := iss.claims()
@@ -244,23 +248,29 @@ func TestRefusals(t *testing.T) {
 			return sign(t, rsKey, valid(), map[string]any{"typ": nil})
 		}, reason: ReasonTyp, desc: "typ must be at+jwt"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			provider := p
-			if tt.provider != nil {
-				provider = tt.provider
+	for _, block := range []struct {
+		name     string
+		provider *Provider
+	}{{"one issuer", p}, {"two issuers", twoIssuers}} {
+		t.Run(block.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					provider := block.provider
+					if tt.provider != nil {
+						provider = tt.provider
+					}
+					_, err := provider.Verify(context.Background(), tt.token())
+					f := refusalOf(t, err)
+					if f.Reason != tt.reason || f.Description != tt.desc || f.Status != http.StatusUnauthorized || f.Code != authn.CodeInvalidToken {
+						t.Errorf("refusal = %+v, want reason %q, description %q, 401 invalid_token", f, tt.reason, tt.desc)
+					}
+				})
 			}
-			_, err := provider.Verify(context.Background(), tt.token())
-			f := refusalOf(t, err)
-			if f.Reason != tt.reason || f.Description != tt.desc || f.Status != http.StatusUnauthorized || f.Code != authn.CodeInvalidToken {
-				t.Errorf("refusal = %+v, want reason %q, description %q, 401 invalid_token", f, tt.reason, tt.desc)
+			// The valid token that every case above spoils is accepted.
+			if _, err := block.provider.Verify(context.Background(), sign(t, rsKey, valid(), nil)); err != nil {
+				t.Fatalf("valid token refused: %v", err)
 			}
 		})
-	}
-
-	// The valid token that every case above spoils is accepted.
-	if _, err := p.Verify(context.Background(), sign(t, rsKey, valid(), nil)); err != nil {
-		t.Fatalf("valid token refused: %v", err)
 	}
 }
 
@@ -277,7 +287,7 @@ func tamper(token string) string {
 func TestTypAtJWTAccepted(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url, RequireATJWT: true})
+	p := provision(t, Provider{Issuers: []string{iss.url}, RequireATJWT: true})
 	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"} {
 		if _, err := p.Verify(context.Background(), sign(t, k, iss.claims(), map[string]any{"typ": typ})); err != nil {
 			t.Errorf("typ %q refused: %v", typ, err)
@@ -288,7 +298,7 @@ func TestTypAtJWTAccepted(t *testing.T) {
 func TestLeeway(t *testing.T) {
 	k := newRSAKey(t, "k1", jwt.SigningMethodRS256)
 	iss := startIssuer(t, k)
-	p := provision(t, Provider{Issuer: iss.url}) // default leeway 30s
+	p := provision(t, Provider{Issuers: []string{iss.url}}) // default leeway 30s
 	now := time.Now()
 
 	claims := iss.claims()

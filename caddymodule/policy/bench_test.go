@@ -138,7 +138,7 @@ func apiKeyHandler(b *testing.B, cacheEntries int) (*policy.Handler, *keystore.C
 }
 
 func bearerHandler(b *testing.B, iss *testissuer.Issuer, cacheEntries int) *policy.Handler {
-	cfg := map[string]any{"issuer": iss.URL, "audiences": []string{"gatehouse"}}
+	cfg := map[string]any{"issuers": []string{iss.URL}, "audiences": []string{"gatehouse"}}
 	if cacheEntries > 0 {
 		cfg["cache_max_entries"] = cacheEntries
 	}
