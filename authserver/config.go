@@ -22,6 +22,9 @@ const (
 	DefaultKeyRotationInterval  = 30 * 24 * time.Hour
 	DefaultKeyPublishLead       = 24 * time.Hour
 	DefaultMaintenanceInterval  = time.Minute
+	DefaultLoginsPerAccount     = 5
+	DefaultLoginsPerAddress     = 20
+	DefaultLoginThrottleWindow  = 15 * time.Minute
 	// DefaultAudienceSuffix makes the default access-token audience
 	// "<issuer>/resources", the audience IdentityServer gives tokens
 	// that name no API resource, so gateways configured for it keep working.
@@ -42,52 +45,63 @@ type Config struct {
 	// JSON array ("array", as IdentityServer does). Clients may override it.
 	ScopeFormat string `json:"scope_format,omitempty"`
 
-	// AccessTokenLifetime unless the client sets one. Default 1 hour.
+	// AccessTokenLifetime unless the client sets one. Default 1 hour;
+	// 1 minute to MaxTokenLifetime.
 	AccessTokenLifetime time.Duration `json:"access_token_lifetime,omitempty"`
-	// IDTokenLifetime. Default 1 hour.
+	// IDTokenLifetime. Default 1 hour; 1 minute to MaxTokenLifetime.
 	IDTokenLifetime time.Duration `json:"id_token_lifetime,omitempty"`
-	// RefreshTokenLifetime unless the client sets one. Default 30 days.
+	// RefreshTokenLifetime unless the client sets one. Default 30 days;
+	// 1 minute to 365 days.
 	RefreshTokenLifetime time.Duration `json:"refresh_token_lifetime,omitempty"`
-	// CodeLifetime unless the client sets one. Default 5 minutes.
+	// CodeLifetime unless the client sets one. Default 5 minutes; 10
+	// seconds to 10 minutes.
 	CodeLifetime time.Duration `json:"code_lifetime,omitempty"`
-	// AuthRequestLifetime is the time a user has for login and consent. Default 30 minutes.
+	// AuthRequestLifetime is the time a user has for login and consent.
+	// Default 30 minutes; 1 minute to 24 hours.
 	AuthRequestLifetime time.Duration `json:"auth_request_lifetime,omitempty"`
-	// SessionLifetime is how long a browser stays logged in. Default 8 hours.
+	// SessionLifetime is how long a browser stays logged in. Default 8
+	// hours; 1 minute to 30 days.
 	SessionLifetime time.Duration `json:"session_lifetime,omitempty"`
 	// MaxTokenLifetime caps every access and ID token lifetime, including
 	// clients' own; signing keys stay published this long (plus an hour)
-	// after they stop signing. Default 24 hours.
+	// after they stop signing. Default 24 hours; 1 minute to 7 days.
 	MaxTokenLifetime time.Duration `json:"max_token_lifetime,omitempty"`
 
-	// KeyRotationInterval is how long each signing key signs. Default 30 days.
+	// KeyRotationInterval is how long each signing key signs. Default 30
+	// days; 1 hour to 365 days.
 	KeyRotationInterval time.Duration `json:"key_rotation_interval,omitempty"`
 	// KeyPublishLead is how long a new key is in the JWKS before it signs.
-	// Default 24 hours; it must exceed the JWKS cache time of every verifier.
+	// Default 24 hours; at least 1 minute and shorter than
+	// KeyRotationInterval. It must exceed the JWKS cache time of every
+	// verifier.
 	KeyPublishLead time.Duration `json:"key_publish_lead,omitempty"`
 	// KeyEncryptionSecret encrypts signing keys at rest when set (at
 	// least 32 random bytes).
 	KeyEncryptionSecret []byte `json:"-"`
 
-	// ScopeDescriptions are shown on the consent page, by scope. Scopes
-	// without a description are shown by name.
+	// ScopeDescriptions are shown on the consent page, by scope, beside
+	// (and over) the built-in ones for openid, profile, email,
+	// offline_access, admin.read and admin.write. At most 100, each 1-200
+	// characters.
 	ScopeDescriptions map[string]string `json:"scope_descriptions,omitempty"`
 
 	// LoginThrottle limits failed logins.
 	LoginThrottle ThrottleConfig `json:"login_throttle,omitzero"`
 
 	// MaintenanceInterval is how often expired records are swept and the
-	// key schedule is checked. Default 1 minute.
+	// key schedule is checked. Default 1 minute; 1 second to 1 hour.
 	MaintenanceInterval time.Duration `json:"maintenance_interval,omitempty"`
 }
 
 // ThrottleConfig limits failed logins per account and per source address.
 type ThrottleConfig struct {
 	// PerAccount failures within Window lock the account's logins until
-	// the window passes. Default 5.
+	// the window passes. Default 5; at most 1000.
 	PerAccount int `json:"per_account,omitempty"`
-	// PerAddress failures within Window lock logins from the address. Default 20.
+	// PerAddress failures within Window lock logins from the address.
+	// Default 20; at most 100000.
 	PerAddress int `json:"per_address,omitempty"`
-	// Window is the counting period. Default 15 minutes.
+	// Window is the counting period. Default 15 minutes; 1 minute to 24 hours.
 	Window time.Duration `json:"window,omitempty"`
 }
 
@@ -106,6 +120,13 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// Validate reports whether New would accept c: the issuer, the formats
+// and every value within its bounds.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
 }
 
 // withDefaults validates c and fills in defaults.
@@ -127,6 +148,9 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("scope format %q: want %q or %q", c.ScopeFormat, store.ScopeFormatString, store.ScopeFormatArray)
 	}
+	if err := c.checkNotNegative(); err != nil {
+		return c, err
+	}
 	c.MaxTokenLifetime = orDefault(c.MaxTokenLifetime, DefaultMaxTokenLifetime)
 	c.AccessTokenLifetime = orDefault(c.AccessTokenLifetime, DefaultAccessTokenLifetime)
 	c.IDTokenLifetime = orDefault(c.IDTokenLifetime, DefaultIDTokenLifetime)
@@ -137,19 +161,16 @@ func (c Config) withDefaults() (Config, error) {
 	c.KeyRotationInterval = orDefault(c.KeyRotationInterval, DefaultKeyRotationInterval)
 	c.KeyPublishLead = orDefault(c.KeyPublishLead, DefaultKeyPublishLead)
 	c.MaintenanceInterval = orDefault(c.MaintenanceInterval, DefaultMaintenanceInterval)
-	if c.AccessTokenLifetime > c.MaxTokenLifetime || c.IDTokenLifetime > c.MaxTokenLifetime {
-		return c, fmt.Errorf("token lifetimes must not exceed the maximum token lifetime %s", c.MaxTokenLifetime)
+	if c.LoginThrottle.PerAccount == 0 {
+		c.LoginThrottle.PerAccount = DefaultLoginsPerAccount
 	}
-	if c.KeyPublishLead >= c.KeyRotationInterval {
-		return c, fmt.Errorf("key publish lead %s must be shorter than the rotation interval %s", c.KeyPublishLead, c.KeyRotationInterval)
+	if c.LoginThrottle.PerAddress == 0 {
+		c.LoginThrottle.PerAddress = DefaultLoginsPerAddress
 	}
-	if c.LoginThrottle.PerAccount <= 0 {
-		c.LoginThrottle.PerAccount = 5
+	c.LoginThrottle.Window = orDefault(c.LoginThrottle.Window, DefaultLoginThrottleWindow)
+	if err := c.checkBounds(); err != nil {
+		return c, err
 	}
-	if c.LoginThrottle.PerAddress <= 0 {
-		c.LoginThrottle.PerAddress = 20
-	}
-	c.LoginThrottle.Window = orDefault(c.LoginThrottle.Window, 15*time.Minute)
 	descriptions := make(map[string]string, len(defaultScopeDescriptions)+len(c.ScopeDescriptions))
 	for k, v := range defaultScopeDescriptions {
 		descriptions[k] = v

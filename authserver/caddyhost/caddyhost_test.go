@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddytest"
 
@@ -31,30 +33,100 @@ func TestCaddyfileSyntax(t *testing.T) {
 		audience api://gatehouse https://api.example
 		scope_format array
 		access_token_lifetime 30m
+		id_token_lifetime 10m
+		refresh_token_lifetime 168h
+		code_lifetime 2m
+		auth_request_lifetime 15m
+		session_lifetime 1h
 		max_token_lifetime 12h
 		key_rotation_interval 720h
 		key_publish_lead 48h
+		login_throttle {
+			per_account 3
+			per_address 50
+			window 30m
+		}
+		scope_descriptions {
+			orders.read "See your orders"
+			admin.read "Look at the back office"
+		}
 	}`)
 	var h Handler
 	if err := h.UnmarshalCaddyfile(d); err != nil {
 		t.Fatal(err)
 	}
-	if h.Issuer != "http://localhost:5000" || h.Store != "./data/authserver.db" || h.KeyEncryptionKeyFile != "/run/secrets/kek" ||
-		h.Seed != "seed.json" || h.DemoCredentials != "./data/demo-credentials.json" || h.KeyStore != "./data/keys.db" ||
-		len(h.Audience) != 2 || h.ScopeFormat != "array" || time.Duration(h.AccessTokenLifetime) != 30*time.Minute ||
-		time.Duration(h.MaxTokenLifetime) != 12*time.Hour || time.Duration(h.KeyPublishLead) != 48*time.Hour {
-		t.Fatalf("parsed %+v", h)
+	want := Handler{
+		Issuer: "http://localhost:5000", Store: "./data/authserver.db", KeyEncryptionKeyFile: "/run/secrets/kek",
+		Seed: "seed.json", DemoCredentials: "./data/demo-credentials.json", KeyStore: "./data/keys.db",
+		Audience: []string{"api://gatehouse", "https://api.example"}, ScopeFormat: "array",
+		AccessTokenLifetime: caddy.Duration(30 * time.Minute), IDTokenLifetime: caddy.Duration(10 * time.Minute),
+		RefreshTokenLifetime: caddy.Duration(168 * time.Hour), CodeLifetime: caddy.Duration(2 * time.Minute),
+		AuthRequestLifetime: caddy.Duration(15 * time.Minute), SessionLifetime: caddy.Duration(time.Hour),
+		MaxTokenLifetime: caddy.Duration(12 * time.Hour), KeyRotationInterval: caddy.Duration(720 * time.Hour),
+		KeyPublishLead:    caddy.Duration(48 * time.Hour),
+		LoginThrottle:     &LoginThrottle{PerAccount: 3, PerAddress: 50, Window: caddy.Duration(30 * time.Minute)},
+		ScopeDescriptions: map[string]string{"orders.read": "See your orders", "admin.read": "Look at the back office"},
 	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("parsed\n%+v\nwant\n%+v", h, want)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatalf("the parsed options do not validate: %v", err)
+	}
+
 	for _, bad := range []string{
 		"gatehouse_authserver extra {\n}",
 		"gatehouse_authserver {\n issuer\n}",
 		"gatehouse_authserver {\n issuer a b\n}",
 		"gatehouse_authserver {\n colour blue\n}",
 		"gatehouse_authserver {\n access_token_lifetime soon\n}",
+		"gatehouse_authserver {\n code_lifetime\n}",
+		"gatehouse_authserver {\n demo_credentials a.json maybe\n}",
+		"gatehouse_authserver {\n demo_credentials a.json on off\n}",
+		"gatehouse_authserver {\n login_throttle {\n per_account many\n }\n}",
+		"gatehouse_authserver {\n login_throttle {\n per_account 0\n }\n}",
+		"gatehouse_authserver {\n login_throttle {\n lockout 5m\n }\n}",
+		"gatehouse_authserver {\n login_throttle 5\n}",
+		"gatehouse_authserver {\n scope_descriptions {\n orders.read\n }\n}",
+		"gatehouse_authserver {\n scope_descriptions {\n orders.read See your orders\n }\n}",
 	} {
 		var h Handler
 		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
+		}
+	}
+
+	// demo_credentials: a path turns them on; off, no argument (an empty
+	// environment variable) or a trailing off turns them off.
+	for line, want := range map[string]string{
+		"demo_credentials ./data/demo.json":     "./data/demo.json",
+		"demo_credentials ./data/demo.json on":  "./data/demo.json",
+		"demo_credentials ./data/demo.json off": "",
+		"demo_credentials off":                  "",
+		"demo_credentials":                      "",
+		`demo_credentials ""`:                   "",
+	} {
+		h := Handler{DemoCredentials: "preset"}
+		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser("gatehouse_authserver {\n" + line + "\n}")); err != nil {
+			t.Errorf("%s: %v", line, err)
+		} else if h.DemoCredentials != want || h.demoCredentialsFile() != want {
+			t.Errorf("%s: demo credentials %q, want %q", line, h.DemoCredentials, want)
+		}
+	}
+	// In JSON, "off" is off as well.
+	if (&Handler{DemoCredentials: "off"}).demoCredentialsFile() != "" {
+		t.Error(`JSON "demo_credentials": "off" is not off`)
+	}
+
+	// Values out of bounds are refused by Validate, before anything opens.
+	for _, bad := range []Handler{
+		{Issuer: "http://localhost:5000", Store: "a.db", CodeLifetime: caddy.Duration(time.Hour)},
+		{Issuer: "http://localhost:5000", Store: "a.db", IDTokenLifetime: caddy.Duration(48 * time.Hour)},
+		{Issuer: "http://localhost:5000", Store: "a.db", LoginThrottle: &LoginThrottle{Window: caddy.Duration(time.Second)}},
+		{Issuer: "http://localhost:5000", Store: "a.db", ScopeDescriptions: map[string]string{"orders": ""}},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("validated %+v", bad)
 		}
 	}
 }

@@ -12,6 +12,7 @@ package caddyhost
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -51,6 +52,7 @@ type Handler struct {
 	// DemoCredentials, when set, makes a first start on an empty store
 	// create a demo admin client, portal client and user (and, with
 	// KeyStore, a POS API key), print them and write them to this file.
+	// Empty or "off" creates none, as production wants.
 	DemoCredentials string `json:"demo_credentials,omitempty"`
 	// KeyStore is the gateway's API-key store file in which the demo POS
 	// key is created. Only used with DemoCredentials.
@@ -61,15 +63,40 @@ type Handler struct {
 	// ScopeFormat of the access token's scope claim: "string" (default)
 	// or "array" (IdentityServer's).
 	ScopeFormat string `json:"scope_format,omitempty"`
-	// AccessTokenLifetime unless a client sets its own. Default 1h.
+	// AccessTokenLifetime unless a client sets its own. Default 1h; 1m
+	// to max_token_lifetime.
 	AccessTokenLifetime caddy.Duration `json:"access_token_lifetime,omitempty"`
+	// IDTokenLifetime. Default 1h; 1m to max_token_lifetime.
+	IDTokenLifetime caddy.Duration `json:"id_token_lifetime,omitempty"`
+	// RefreshTokenLifetime unless a client sets its own. Default 720h (30
+	// days); 1m to 8760h (365 days).
+	RefreshTokenLifetime caddy.Duration `json:"refresh_token_lifetime,omitempty"`
+	// CodeLifetime of authorization codes unless a client sets its own.
+	// Default 5m; 10s to 10m.
+	CodeLifetime caddy.Duration `json:"code_lifetime,omitempty"`
+	// AuthRequestLifetime is the time a person has for login and consent.
+	// Default 30m; 1m to 24h.
+	AuthRequestLifetime caddy.Duration `json:"auth_request_lifetime,omitempty"`
+	// SessionLifetime is how long a browser stays logged in. Default 8h;
+	// 1m to 720h (30 days).
+	SessionLifetime caddy.Duration `json:"session_lifetime,omitempty"`
 	// MaxTokenLifetime caps every token lifetime; retired signing keys
-	// stay published this long plus an hour. Default 24h.
+	// stay published this long plus an hour. Default 24h; 1m to 168h.
 	MaxTokenLifetime caddy.Duration `json:"max_token_lifetime,omitempty"`
-	// KeyRotationInterval is how long each signing key signs. Default 30 days.
+	// KeyRotationInterval is how long each signing key signs. Default
+	// 720h (30 days); 1h to 8760h.
 	KeyRotationInterval caddy.Duration `json:"key_rotation_interval,omitempty"`
-	// KeyPublishLead is how long a new key is published before it signs. Default 24h.
+	// KeyPublishLead is how long a new key is published before it signs.
+	// Default 24h; at least 1m and shorter than key_rotation_interval.
 	KeyPublishLead caddy.Duration `json:"key_publish_lead,omitempty"`
+	// LoginThrottle limits failed logins. Default: 5 per account or 20
+	// per source address within 15m.
+	LoginThrottle *LoginThrottle `json:"login_throttle,omitempty"`
+	// ScopeDescriptions are the consent page's words for scopes, beside
+	// (and over) the built-in ones for openid, profile, email,
+	// offline_access, admin.read and admin.write. At most 100, each 1-200
+	// characters.
+	ScopeDescriptions map[string]string `json:"scope_descriptions,omitempty"`
 
 	srv      *authserver.Server
 	storeKey string
@@ -109,8 +136,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return h.fail(err)
 		}
 	}
-	if h.DemoCredentials != "" {
-		opts := authserver.DemoOptions{Issuer: h.Issuer, Path: h.DemoCredentials, Now: now}
+	if demoFile := h.demoCredentialsFile(); demoFile != "" {
+		opts := authserver.DemoOptions{Issuer: h.Issuer, Path: demoFile, Now: now}
 		if h.KeyStore != "" {
 			opts.POSKey = h.createPOSKey
 		}
@@ -120,19 +147,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		if creds != nil {
 			creds.Print(os.Stdout)
-			log.Info("demo credentials created", "file", h.DemoCredentials)
+			log.Info("demo credentials created", "file", demoFile)
 		}
 	}
-	h.srv, err = authserver.New(authserver.Config{
-		Issuer:              h.Issuer,
-		Audience:            h.Audience,
-		ScopeFormat:         h.ScopeFormat,
-		AccessTokenLifetime: time.Duration(h.AccessTokenLifetime),
-		MaxTokenLifetime:    time.Duration(h.MaxTokenLifetime),
-		KeyRotationInterval: time.Duration(h.KeyRotationInterval),
-		KeyPublishLead:      time.Duration(h.KeyPublishLead),
-		KeyEncryptionSecret: secret,
-	}, st, authserver.WithLogger(log))
+	h.srv, err = authserver.New(h.serverConfig(secret), st, authserver.WithLogger(log))
 	if err != nil {
 		return h.fail(err)
 	}
@@ -159,13 +177,16 @@ func (h *Handler) createPOSKey(ctx context.Context) (string, string, error) {
 	return c.ID, key, nil
 }
 
-// Validate checks the required fields.
+// Validate checks the required fields and every value's bounds.
 func (h *Handler) Validate() error {
 	if h.Issuer == "" {
 		return errors.New("gatehouse_authserver: issuer is required")
 	}
 	if h.Store == "" {
 		return errors.New("gatehouse_authserver: store is required")
+	}
+	if err := h.serverConfig(nil).Validate(); err != nil {
+		return fmt.Errorf("gatehouse_authserver: %w", err)
 	}
 	return nil
 }
