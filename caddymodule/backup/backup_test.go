@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse-gw/gatehouse/authserver/store"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+	"github.com/gatehouse-gw/gatehouse/test/harness"
 )
 
 // Bounds of the write load that runs during the backups.
@@ -337,6 +338,16 @@ func TestAdminEndpointServesOnlyOpenStores(t *testing.T) {
 	if status, _, err := do(adminRequest(http.MethodPost, "/gatehouse/backup?path="+url.QueryEscape(keysPath))); err != nil || status != http.StatusMethodNotAllowed {
 		t.Errorf("POST of a backup: %d, %v (want 405)", status, err)
 	}
+
+	// The CLI finds the admin endpoint in the Caddyfile, adapted with the
+	// same environment as the running process, as `caddy reload` does.
+	out := filepath.Join(t.TempDir(), "backup")
+	if msg, err := runCLIWithEnv(t, environment(dataDir), "gatehouse", "backup",
+		"--config", filepath.Join(harness.RepoRoot(), "Caddyfile"), "--adapter", "caddyfile", "--output", out); err != nil {
+		t.Fatalf("backup with --config: %v\n%s", err, msg)
+	}
+	boltCheck(t, filepath.Join(out, "keys-keys.db"))
+	boltCheck(t, filepath.Join(out, "authserver-authserver.db"))
 }
 
 // TestBackupFailsWithoutGatehouse: nothing listening is a failure, with

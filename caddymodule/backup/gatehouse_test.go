@@ -227,7 +227,14 @@ func posLookup(key string) (int, error) {
 // returns its combined output and exit error.
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return runCLIWithEnv(t, nil, args...)
+}
+
+// runCLIWithEnv is runCLI with env added to the environment.
+func runCLIWithEnv(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
 	cmd := exec.Command(harness.Binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
