@@ -39,8 +39,10 @@ type restorePlan struct {
 // backup file passes the bbolt check, no target is held by a running
 // process, and no earlier *.before-restore file would be overwritten.
 // While it replaces the files it holds a shared lock on each existing
-// one, so a Gatehouse starting meanwhile waits (and, after its lock
-// timeout, refuses to start) instead of opening a file being replaced.
+// one, so that no process can take it for writing meanwhile. It cannot
+// stop a Gatehouse that starts during the restore from opening the old
+// file before the rename: stopping Gatehouse first is the operator's
+// part.
 func runRestore(out io.Writer, fromDir, dataDir string, lockTimeout time.Duration) error {
 	plans, err := planRestore(fromDir, dataDir)
 	if err != nil {
