@@ -1,5 +1,5 @@
 // Package gatehousecmd registers the `caddy gatehouse` command, under
-// which Gatehouse's packages hang their offline subcommands (for example
+// which Gatehouse's packages hang their subcommands (for example
 // `caddy gatehouse keys`, in package keyscmd). A package adds its
 // subcommands from init with Register; plugins/plugins.go imports it so
 // the build includes them.
@@ -36,11 +36,14 @@ func build(cmd *cobra.Command) {
 }
 
 const (
-	short = "Manages Gatehouse data offline (API keys, ...)"
+	short = "Manages Gatehouse's stores (API keys, authserver, backups)"
 	long  = `
-Offline management of Gatehouse's stores, for bootstrap and scripts.
-These commands open the store files directly, so they work only while no
-running gateway holds them; while it runs, use the admin API instead.
+Management of Gatehouse's stores, for bootstrap, scripts and operations.
+The keys, authserver and restore commands open the store files directly,
+so they work only while no running Gatehouse holds them (while it runs,
+manage API keys through the admin API). The backup command works while
+Gatehouse runs: it asks the running process, through Caddy's admin
+endpoint, for a consistent copy of each store.
 `
 )
 
