@@ -3,6 +3,7 @@ package authserver
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -190,10 +191,11 @@ func (c Config) keyRetention() time.Duration { return c.MaxTokenLifetime + time.
 type Option func(*options)
 
 type options struct {
-	now          func() time.Time
-	logger       *slog.Logger
-	background   bool
-	failedLogins *FailedLogins
+	now           func() time.Time
+	logger        *slog.Logger
+	background    bool
+	failedLogins  *FailedLogins
+	clientAddress func(*http.Request) string
 }
 
 // WithClock makes the server read time from now instead of time.Now;
@@ -211,4 +213,13 @@ func WithoutBackground() Option { return func(o *options) { o.background = false
 // with the other servers over the same store (default: counts of its own).
 func WithFailedLogins(counts *FailedLogins) Option {
 	return func(o *options) { o.failedLogins = counts }
+}
+
+// WithClientAddress makes the server take a request's client address (for
+// the login throttle and the logs) from address instead of the
+// connection's peer. A host that knows which proxies to trust provides it
+// (Caddy's client_ip); forwarded headers are never read otherwise, since
+// anyone can send them.
+func WithClientAddress(address func(*http.Request) string) Option {
+	return func(o *options) { o.clientAddress = address }
 }

@@ -66,6 +66,7 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("decision") != "allow" {
+		s.consentDecided(r.Context(), outcomeDenied, ar.ClientID, ar.UserID, ar.Scopes)
 		s.failToClient(w, r, ar, oidc.ErrAccessDenied().WithDescription("the user denied access"))
 		return
 	}
@@ -80,5 +81,6 @@ func (s *Server) submitConsent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
 		return
 	}
+	s.consentDecided(r.Context(), outcomeGranted, ar.ClientID, ar.UserID, ar.Scopes)
 	s.complete(w, r, ar)
 }

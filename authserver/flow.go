@@ -124,6 +124,7 @@ func (s *Server) toConsent(w http.ResponseWriter, r *http.Request, ar store.Auth
 	}
 	switch {
 	case covered:
+		s.consentDecided(r.Context(), outcomeRemembered, ar.ClientID, ar.UserID, ar.Scopes)
 		s.complete(w, r, ar)
 	case slices.Contains(ar.Prompt, oidc.PromptNone):
 		s.failToClient(w, r, ar, oidc.ErrInteractionRequired().WithDescription("consent required"))

@@ -1,9 +1,11 @@
 package authserver_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -46,6 +48,7 @@ const (
 type env struct {
 	t             testing.TB
 	srv           *authserver.Server
+	logs          *logBuffer // everything the server logged, debug level up, as JSON lines
 	ts            *httptest.Server
 	st            store.Store
 	clock         *fakeClock
@@ -62,12 +65,18 @@ func newEnv(t testing.TB, mutate ...func(*authserver.Config)) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	ts := httptest.NewUnstartedServer(nil)
-	e := &env{t: t, st: st, ts: ts, clock: &fakeClock{t: time.Now()}, issuer: "http://" + ts.Listener.Addr().String()}
+	e := &env{t: t, st: st, ts: ts, clock: &fakeClock{t: time.Now()}, issuer: "http://" + ts.Listener.Addr().String(), logs: &logBuffer{}}
 	cfg := authserver.Config{Issuer: e.issuer}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	e.srv, err = authserver.New(cfg, st, authserver.WithClock(e.clock.Now), authserver.WithoutBackground())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", e.logs)
+		}
+	})
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.srv, err = authserver.New(cfg, st, authserver.WithClock(e.clock.Now), authserver.WithoutBackground(), authserver.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +101,24 @@ func newEnv(t testing.TB, mutate ...func(*authserver.Config)) *env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// logBuffer collects log lines from concurrent handlers.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func (e *env) mustClient(spec authserver.ClientSpec, now time.Time) (store.Client, string) {

@@ -95,37 +95,46 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
+	addr := s.clientAddress(r)
+	ctx := r.Context()
 	if username == "" || len(username) > maxUsernameLength || len(password) > maxPasswordLength {
+		s.loginFailed(ctx, ar.ClientID, username, "", addr, loginMalformed)
 		s.renderLogin(w, r, http.StatusUnauthorized, ar, browser, "", msgBadCredentials)
 		return
 	}
-	addr := sourceAddress(r)
-	if s.throttle.refusal(username, addr) != "" {
+	if limit := s.throttle.refusal(username, addr); limit != "" {
+		s.loginThrottled(ctx, ar.ClientID, username, addr, limit)
 		s.renderLogin(w, r, http.StatusTooManyRequests, ar, browser, username, msgThrottled)
 		return
 	}
-	user, err := s.st.GetUserByUsername(r.Context(), username)
+	user, err := s.st.GetUserByUsername(ctx, username)
 	var match bool
+	failure := loginWrongPassword
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Hash anyway, so an unknown user takes as long as a wrong password.
 		_, _ = checkPassword(password, s.dummyPasswordHash)
+		failure = loginUnknownUser
 	case err != nil:
-		s.log.ErrorContext(r.Context(), "authserver: reading user", "error", err)
+		s.log.ErrorContext(ctx, "authserver: reading user", "error", err)
 		s.errorPage(w, http.StatusInternalServerError, "Sign-in is unavailable right now. Try again later.")
 		return
 	default:
 		match, err = checkPassword(password, user.PasswordHash)
 		if err != nil {
-			s.log.ErrorContext(r.Context(), "authserver: checking password", "user", user.ID, "error", err)
+			s.log.ErrorContext(ctx, "authserver: checking password", "user", user.ID, "error", err)
 		}
 	}
 	if !match {
-		s.throttle.fail(username, addr)
+		s.loginFailed(ctx, ar.ClientID, username, user.ID, addr, failure)
+		for _, limit := range s.throttle.fail(username, addr) {
+			s.loginLocked(ctx, username, addr, limit)
+		}
 		s.renderLogin(w, r, http.StatusUnauthorized, ar, browser, username, msgBadCredentials)
 		return
 	}
 	s.throttle.succeed(username)
+	s.loginSucceeded(ctx, ar.ClientID, user.ID, addr)
 
 	cookie := randomToken()
 	now := s.now()
@@ -145,11 +154,12 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	s.toConsent(w, r, ar)
 }
 
-// sourceAddress is the peer address the login throttle counts. Forwarded
-// headers are not trusted: behind a proxy every login counts against the
-// proxy's address unless the proxy (Caddy in the gateway build) passes
-// the real peer.
-func sourceAddress(r *http.Request) string {
+// peerAddress is the connection's peer, the default client address.
+// Forwarded headers are not trusted: behind a proxy every login counts
+// against the proxy's address unless the host says otherwise
+// (WithClientAddress; the gateway build passes Caddy's client_ip, which
+// honours trusted_proxies).
+func peerAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

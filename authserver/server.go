@@ -33,20 +33,20 @@ import (
 
 // Endpoint paths, IdentityServer's.
 const (
-	PathDiscovery     = "/.well-known/openid-configuration"
-	PathJWKS          = "/.well-known/openid-configuration/jwks"
-	PathAuthorize     = "/connect/authorize"
-	PathToken         = "/connect/token"
-	PathUserinfo      = "/connect/userinfo"
-	PathIntrospect    = "/connect/introspect"
-	PathRevocation    = "/connect/revocation"
-	PathEndSession    = "/connect/endsession"
-	PathLogin         = "/account/login"
-	PathConsent       = "/account/consent"
-	PathLoggedOut     = "/account/logged-out"
-	maxRequestBody    = 64 << 10
-	csrfSecretName    = "csrf-hmac"
-	csrfSecretEntropy = 32
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathJWKS       = "/.well-known/openid-configuration/jwks"
+	PathAuthorize  = "/connect/authorize"
+	PathToken      = "/connect/token"
+	PathUserinfo   = "/connect/userinfo"
+	PathIntrospect = "/connect/introspect"
+	PathRevocation = "/connect/revocation"
+	PathEndSession = "/connect/endsession"
+	PathLogin      = "/account/login"
+	PathConsent    = "/account/consent"
+	PathLoggedOut  = "/account/logged-out"
+	maxRequestBody = 64 << 10
+	csrfSecretName = "csrf-hmac"
+	secretEntropy  = 32
 )
 
 // Server is the authserver's HTTP handler. It does not own the store:
@@ -59,12 +59,18 @@ type Server struct {
 	log      *slog.Logger
 	handler  http.Handler
 	csrfKey  []byte
+	logKey   []byte
 	throttle *throttle
 	pages    *template.Template
+	// clientAddress is the address the login throttle counts and the logs name.
+	clientAddress func(*http.Request) string
 	// dummyPasswordHash is verified against when a username is unknown,
 	// so that the answer takes as long as for a wrong password.
 	dummyPasswordHash string
 	secureCookies     bool
+
+	signerMu  sync.Mutex
+	signerKID string // the signing key last seen by maintenance
 
 	stop     context.CancelFunc
 	stopOnce sync.Once
@@ -74,7 +80,7 @@ type Server struct {
 // New builds a server over st. It loads (or on first start creates) the
 // signing keys, so the store must be writable.
 func New(cfg Config, st store.Store, opts ...Option) (*Server, error) {
-	o := options{now: time.Now, logger: slog.Default(), background: true}
+	o := options{now: time.Now, logger: slog.Default(), background: true, clientAddress: peerAddress}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -85,24 +91,12 @@ func New(cfg Config, st store.Store, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authserver config: %w", err)
 	}
-	km, err := keys.NewManager(st, keys.Config{
-		RotationInterval: cfg.KeyRotationInterval,
-		PublishLead:      cfg.KeyPublishLead,
-		Retention:        cfg.keyRetention(),
-		Secret:           cfg.KeyEncryptionSecret,
-	}, o.now)
+	ctx := context.Background()
+	csrfKey, err := storedSecret(ctx, st, csrfSecretName)
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
-	if err := km.Maintain(ctx); err != nil {
-		return nil, fmt.Errorf("loading signing keys: %w", err)
-	}
-	fresh := make([]byte, csrfSecretEntropy)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	csrfKey, err := st.Secret(ctx, csrfSecretName, fresh)
+	logKey, err := storedSecret(ctx, st, logKeyName)
 	if err != nil {
 		return nil, err
 	}
@@ -113,16 +107,31 @@ func New(cfg Config, st store.Store, opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:               cfg,
 		st:                st,
-		keys:              km,
 		now:               o.now,
 		log:               o.logger,
 		csrfKey:           csrfKey,
+		logKey:            logKey,
 		throttle:          newThrottle(cfg.LoginThrottle, o.now, o.failedLogins),
 		pages:             pages,
+		clientAddress:     o.clientAddress,
 		dummyPasswordHash: dummy,
 		secureCookies:     strings.HasPrefix(cfg.Issuer, "https://"),
 		done:              make(chan struct{}),
 	}
+	s.keys, err = keys.NewManager(st, keys.Config{
+		RotationInterval: cfg.KeyRotationInterval,
+		PublishLead:      cfg.KeyPublishLead,
+		Retention:        cfg.keyRetention(),
+		Secret:           cfg.KeyEncryptionSecret,
+		OnPublish:        s.keyPublished,
+	}, o.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.keys.Maintain(ctx); err != nil {
+		return nil, fmt.Errorf("loading signing keys: %w", err)
+	}
+	s.noteSigner()
 	s.handler = s.routes()
 	bg, stop := context.WithCancel(context.Background())
 	s.stop = stop
@@ -132,6 +141,16 @@ func New(cfg Config, st store.Store, opts ...Option) (*Server, error) {
 		close(s.done)
 	}
 	return s, nil
+}
+
+// storedSecret returns the store's secret of that name, created random
+// the first time, so that every server over the store uses the same one.
+func storedSecret(ctx context.Context, st store.Store, name string) ([]byte, error) {
+	fresh := make([]byte, secretEntropy)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	return st.Secret(ctx, name, fresh)
 }
 
 func (s *Server) routes() http.Handler {
@@ -152,7 +171,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", protocol)
 	mux.Handle(PathAuthorize, s.authorizeGate(protocol))
-	mux.Handle(PathToken, clientChallenge(noStore(protocol)))
+	mux.Handle(PathToken, countTokenErrors(clientChallenge(noStore(protocol))))
 	mux.Handle(PathIntrospect, clientChallenge(noStore(requireClientSecret(protocol))))
 	mux.Handle(PathRevocation, clientChallenge(protocol))
 	mux.Handle(PathUserinfo, bearerChallenge(noStore(protocol)))
@@ -174,6 +193,7 @@ func (s *Server) Maintain(ctx context.Context) error {
 	if err := s.keys.Maintain(ctx); err != nil {
 		return fmt.Errorf("maintaining signing keys: %w", err)
 	}
+	s.noteSigner()
 	if _, err := s.st.DeleteExpired(ctx, s.now()); err != nil {
 		return err
 	}

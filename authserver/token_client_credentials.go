@@ -7,6 +7,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-gw/gatehouse/authserver/store"
 )
 
 // userScopes only make sense with a user; a client acting for itself
@@ -33,6 +35,7 @@ func (p *provider) ClientCredentialsExchange(ctx context.Context, r *op.ClientRe
 	if err != nil {
 		return nil, p.internalError(ctx, "issuing access token", err)
 	}
+	p.s.tokenIssued(ctx, store.GrantClientCredentials, c.ID, c.ID, scopes)
 	return op.NewResponse(&tokenResponse{
 		AccessToken: token,
 		ExpiresIn:   int64(c.accessTokenLifetime().Seconds()),

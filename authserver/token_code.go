@@ -39,6 +39,7 @@ func (p *provider) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Ac
 		if err := p.s.st.RedeemCode(ctx, codeHash, now, store.Issued{}, nil); !errors.Is(err, store.ErrReplayed) {
 			p.s.log.ErrorContext(ctx, "authserver: revoking a replayed code's tokens", "error", err)
 		}
+		p.s.codeReplayed(ctx, c.ID, ar.ClientID)
 		return nil, errBadCode()
 	}
 	if ar.ClientID != c.ID || !now.Before(ar.CodeExpiresAt) || ar.RedirectURI != r.Data.RedirectURI {
@@ -62,12 +63,18 @@ func (p *provider) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Ac
 		return nil, p.internalError(ctx, "issuing tokens", err)
 	}
 	err = p.s.st.RedeemCode(ctx, codeHash, now, issued, refresh)
-	if errors.Is(err, store.ErrReplayed) || errors.Is(err, store.ErrExpired) || errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrReplayed) {
+		// Another exchange of the same code won the race.
+		p.s.codeReplayed(ctx, c.ID, ar.ClientID)
+		return nil, errBadCode()
+	}
+	if errors.Is(err, store.ErrExpired) || errors.Is(err, store.ErrNotFound) {
 		return nil, errBadCode()
 	}
 	if err != nil {
 		return nil, p.internalError(ctx, "redeeming code", err)
 	}
+	p.s.tokenIssued(ctx, store.GrantAuthorizationCode, c.ID, user.ID, g.scopes)
 	return op.NewResponse(resp), nil
 }
 

@@ -63,12 +63,13 @@ func (p *provider) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Re
 	err = p.s.st.RotateRefreshToken(ctx, hash, p.s.now(), *next, issued.AccessToken)
 	switch {
 	case errors.Is(err, store.ErrReused):
-		p.s.log.WarnContext(ctx, "authserver: refresh token reused; family revoked", "client_id", c.ID, "user", user.ID)
+		p.s.refreshTokenReused(ctx, c.ID, user.ID, old.FamilyID)
 		return nil, errBadRefreshToken()
 	case errors.Is(err, store.ErrRevoked), errors.Is(err, store.ErrExpired), errors.Is(err, store.ErrNotFound):
 		return nil, errBadRefreshToken()
 	case err != nil:
 		return nil, p.internalError(ctx, "rotating refresh token", err)
 	}
+	p.s.tokenIssued(ctx, store.GrantRefreshToken, c.ID, user.ID, scopes)
 	return op.NewResponse(resp), nil
 }

@@ -51,6 +51,10 @@ type Config struct {
 	Retention time.Duration
 	// Secret, when set, encrypts private keys at rest (AES-256-GCM).
 	Secret []byte
+	// OnPublish, when set, is called after a key this manager generated
+	// is stored, with its kid and the time it starts signing; the server
+	// logs and counts rotations with it.
+	OnPublish func(kid string, activatesAt time.Time)
 }
 
 // Key is a loaded signing key.
@@ -310,7 +314,9 @@ func (m *Manager) plan(ctx context.Context, rotateNow bool) error {
 		}
 		fresh = &k
 	}
-	return m.st.UpdateSigningKeys(ctx, func(stored []store.SigningKey) ([]store.SigningKey, error) {
+	added := false
+	err := m.st.UpdateSigningKeys(ctx, func(stored []store.SigningKey) ([]store.SigningKey, error) {
+		added = false // the store may run this more than once
 		loaded, err := m.parseAll(stored)
 		if err != nil {
 			return nil, err
@@ -332,9 +338,14 @@ func (m *Manager) plan(ctx context.Context, rotateNow bool) error {
 		}
 		if _, due := m.nextActivation(loaded, now, rotateNow); due && fresh != nil {
 			out = append(out, *fresh)
+			added = true
 		}
 		return out, nil
 	})
+	if err == nil && added && m.cfg.OnPublish != nil {
+		m.cfg.OnPublish(fresh.ID, fresh.ActivatesAt)
+	}
+	return err
 }
 
 // nextActivation says whether a new key is due and when it should start
