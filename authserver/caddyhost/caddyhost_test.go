@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -131,14 +130,34 @@ func TestCaddyfileSyntax(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
+// Ports of this package's tests (the lead's port plan): every test that
+// runs Caddy shares one in-process Caddy and its admin endpoint.
+const (
+	adminPort      = 3151
+	hostedPort     = 9151
+	reloadPort     = 9152
+	keyFileEnvPort = 9153
+)
+
+// startCaddy loads config into the test process's Caddy and, when the
+// test ends, leaves it with an empty config that serves nothing.
+func startCaddy(t *testing.T, config string) *caddytest.Tester {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort, LoadRequestTimeout: 30 * time.Second})
+	t.Cleanup(stopCaddy)
+	tester.InitServer(config, "caddyfile")
+	return tester
+}
+
+// stopCaddy loads an empty config: the handlers are cleaned up and the
+// store files closed.
+func stopCaddy() {
+	req, _ := http.NewRequest("POST", fmt.Sprintf("http://localhost:%d/load", adminPort),
+		strings.NewReader(fmt.Sprintf(`{"admin": {"listen": "localhost:%d", "config": {"persist": false}}}`, adminPort)))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 const caddyConfig = `{
@@ -182,19 +201,10 @@ func clientCredentials(t *testing.T, issuer string, creds *authserver.DemoCreden
 // store) on first start, the seed's token request, and a reload that
 // keeps the store, the keys and the credentials.
 func TestHostedInCaddy(t *testing.T) {
-	adminPort, port := freePort(t), freePort(t)
+	port := hostedPort
 	dir := t.TempDir()
 	issuer := fmt.Sprintf("http://localhost:%d", port)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort, LoadRequestTimeout: 30 * time.Second})
-	t.Cleanup(func() {
-		req, _ := http.NewRequest("POST", fmt.Sprintf("http://localhost:%d/load", adminPort),
-			strings.NewReader(fmt.Sprintf(`{"admin": {"listen": "localhost:%d", "config": {"persist": false}}}`, adminPort)))
-		req.Header.Set("Content-Type", "application/json")
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	tester.InitServer(fmt.Sprintf(caddyConfig, adminPort, port, dir, "1h"), "caddyfile")
+	tester := startCaddy(t, fmt.Sprintf(caddyConfig, adminPort, port, dir, "1h"))
 
 	raw, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -116,15 +117,19 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.Validate(); err != nil {
 		return err
 	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
 	secret, err := keys.LoadSecret(h.KeyEncryptionKeyFile)
 	if err != nil {
 		return err
 	}
-	st, key, err := acquireStore(h.Store)
+	pooled, key, err := acquireStore(h.Store)
 	if err != nil {
 		return err
 	}
 	h.storeKey = key
+	st := pooled.Bolt
 	log := ctx.Slogger()
 	now := time.Now()
 	if h.Seed != "" {
@@ -150,7 +155,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			log.Info("demo credentials created", "file", demoFile)
 		}
 	}
-	h.srv, err = authserver.New(h.serverConfig(secret), st, authserver.WithLogger(log))
+	h.srv, err = authserver.New(h.serverConfig(secret), st, authserver.WithLogger(log),
+		authserver.WithFailedLogins(pooled.failedLogins), authserver.WithClientAddress(clientIP))
 	if err != nil {
 		return h.fail(err)
 	}
@@ -189,6 +195,20 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("gatehouse_authserver: %w", err)
 	}
 	return nil
+}
+
+// clientIP is the client address Caddy determined for the request: the
+// peer, or with trusted_proxies the address the trusted proxy forwarded.
+// The login throttle counts it and the logs name it.
+func clientIP(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // ServeHTTP answers the request with the authserver.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/gatehouse-gw/gatehouse/authserver"
 	"github.com/gatehouse-gw/gatehouse/authserver/store"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/storeregistry"
 )
@@ -18,10 +19,12 @@ import (
 var stores = caddy.NewUsagePool()
 
 // pooledStore is the pool's value: the open store, listed in the store
-// registry for hot backups while it is open.
+// registry for hot backups while it is open, and the failed-login counts
+// of the servers over it, which therefore survive a reload too.
 type pooledStore struct {
 	*store.Bolt
-	unregister func()
+	unregister   func()
+	failedLogins *authserver.FailedLogins
 }
 
 // Destruct closes the file when its last user releases it.
@@ -31,10 +34,10 @@ func (p pooledStore) Destruct() error {
 }
 
 // acquireStore returns the shared store for path and the pool key to release.
-func acquireStore(path string) (*store.Bolt, string, error) {
+func acquireStore(path string) (pooledStore, string, error) {
 	key, err := filepath.Abs(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("authserver store %s: %w", path, err)
+		return pooledStore{}, "", fmt.Errorf("authserver store %s: %w", path, err)
 	}
 	v, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
 		if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
@@ -44,12 +47,12 @@ func acquireStore(path string) (*store.Bolt, string, error) {
 		if err != nil {
 			return nil, err
 		}
-		return pooledStore{st, storeregistry.Register(storeregistry.KindAuthserver, key, st)}, nil
+		return pooledStore{st, storeregistry.Register(storeregistry.KindAuthserver, key, st), authserver.NewFailedLogins()}, nil
 	})
 	if err != nil {
-		return nil, "", err
+		return pooledStore{}, "", err
 	}
-	return v.(pooledStore).Bolt, key, nil
+	return v.(pooledStore), key, nil
 }
 
 // releaseStore gives back one acquireStore.

@@ -92,7 +92,7 @@ func (g *globals) open() (store.Store, error) {
 	}
 	st, err := store.OpenBolt(g.storePath)
 	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("%w: the management commands open %s directly; stop the Gatehouse process (caddy run, or the standalone authserver) that holds it, then run the command again", err, g.storePath)
+		return nil, fmt.Errorf("%w: the management commands open %s directly; stop the Gatehouse process (caddy run, or the standalone authserver) that holds it, then run the command again (to copy the store while Gatehouse runs, use caddy gatehouse backup)", err, g.storePath)
 	}
 	return st, err
 }
