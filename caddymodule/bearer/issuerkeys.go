@@ -169,7 +169,7 @@ func (k *issuerKeys) fetchUntilHeld() {
 		}
 		k.refreshFailed.Inc()
 		wait := delay/2 + rand.N(delay/2+1)
-		k.log().Warn("issuer signing keys unavailable; bearer requests are answered 503 until they are fetched",
+		k.log().Warn("issuer signing keys unavailable; tokens of this issuer are answered 503 until they are fetched",
 			zap.String("issuer", k.key.issuer), zap.Int("attempt", attempt),
 			zap.Duration("retry_in", wait), zap.String("error", errText(err)))
 		timer := time.NewTimer(wait)
