@@ -66,11 +66,20 @@ type DemoOptions struct {
 	Now time.Time
 }
 
+// demoSeedKey records, like a seed entry, that the demo credentials were
+// created or were not wanted: a store is empty once only.
+const demoSeedKey = "demo-credentials"
+
 // EnsureDemoCredentials creates demo credentials on a first start: when
-// the store has no clients and no users. It writes them to opts.Path
-// (mode 0600) and returns them; on later starts it creates nothing and
-// returns nil. Every id, secret and password is generated.
+// the store has no clients and no users and never had demo credentials.
+// It writes them to opts.Path (mode 0600) and returns them; on later
+// starts it creates nothing and returns nil, even after every client and
+// user was removed. Every id, secret and password is generated.
 func EnsureDemoCredentials(ctx context.Context, st store.Store, opts DemoOptions) (*DemoCredentials, error) {
+	done, err := st.SeedApplied(ctx, demoSeedKey)
+	if err != nil || done {
+		return nil, err
+	}
 	clients, err := st.ListClients(ctx)
 	if err != nil {
 		return nil, err
@@ -80,7 +89,7 @@ func EnsureDemoCredentials(ctx context.Context, st store.Store, opts DemoOptions
 		return nil, err
 	}
 	if len(clients) > 0 || len(users) > 0 {
-		return nil, nil
+		return nil, st.MarkSeedApplied(ctx, demoSeedKey, opts.Now)
 	}
 	suffix := randomID()[:8]
 	admin := ClientSpec{
@@ -123,6 +132,9 @@ func EnsureDemoCredentials(ctx context.Context, st store.Store, opts DemoOptions
 		creds.POSKey = &DemoPOSKey{ID: id, APIKey: key}
 	}
 	if err := writeFileAtomic(opts.Path, creds); err != nil {
+		return nil, err
+	}
+	if err := st.MarkSeedApplied(ctx, demoSeedKey, opts.Now); err != nil {
 		return nil, err
 	}
 	return creds, nil

@@ -2,10 +2,8 @@ package authserver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -217,51 +215,4 @@ func SetPassword(ctx context.Context, st store.Store, username, password string,
 		return nil
 	})
 	return err
-}
-
-// Seed is a seed file: clients and users for demos and tests.
-type Seed struct {
-	Clients []ClientSpec `json:"clients,omitempty"`
-	Users   []UserSpec   `json:"users,omitempty"`
-}
-
-// LoadSeed reads a seed file (JSON, unknown fields refused).
-func LoadSeed(path string) (Seed, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Seed{}, fmt.Errorf("reading seed file: %w", err)
-	}
-	defer f.Close()
-	var s Seed
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return Seed{}, fmt.Errorf("reading seed file %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// ApplySeed creates the seed's clients and users that do not exist yet,
-// so applying it on every start is safe; existing ones are left as they
-// are. It reports what it created.
-func ApplySeed(ctx context.Context, st store.Store, seed Seed, now time.Time) (clients, users []string, err error) {
-	for _, spec := range seed.Clients {
-		if _, err := st.GetClient(ctx, spec.ID); err == nil {
-			continue
-		}
-		if _, _, err := CreateClient(ctx, st, spec, now); err != nil {
-			return clients, users, fmt.Errorf("seeding client %s: %w", spec.ID, err)
-		}
-		clients = append(clients, spec.ID)
-	}
-	for _, spec := range seed.Users {
-		if _, err := st.GetUserByUsername(ctx, spec.Username); err == nil {
-			continue
-		}
-		if _, err := CreateUser(ctx, st, spec, now); err != nil {
-			return clients, users, fmt.Errorf("seeding user %s: %w", spec.Username, err)
-		}
-		users = append(users, spec.Username)
-	}
-	return clients, users, nil
 }

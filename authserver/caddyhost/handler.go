@@ -47,8 +47,10 @@ type Handler struct {
 	// else from $GATEHOUSE_KEY_ENCRYPTION_KEY, as the management commands
 	// do; without any, keys are stored unencrypted.
 	KeyEncryptionKeyFile string `json:"key_encryption_key_file,omitempty"`
-	// Seed is a JSON seed file of clients and users, created at each
-	// provisioning when missing (see `caddy gatehouse authserver seed --help`).
+	// Seed is a JSON seed file of clients and users, read at each
+	// provisioning. Each entry is applied once: its client or user is
+	// created if missing, and a client or user removed later stays
+	// removed (see `caddy gatehouse authserver seed --help`).
 	Seed string `json:"seed,omitempty"`
 	// DemoCredentials, when set, makes a first start on an empty store
 	// create a demo admin client, portal client and user (and, with
@@ -137,8 +139,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if err != nil {
 			return h.fail(err)
 		}
-		if _, _, err := authserver.ApplySeed(ctx, st, seed, now); err != nil {
+		report, err := authserver.ApplySeed(ctx, st, seed, now)
+		if err != nil {
 			return h.fail(err)
+		}
+		if len(report.Created) > 0 || len(report.Existing) > 0 {
+			log.Info("seed applied", "file", h.Seed, "created", report.Created, "existing", report.Existing, "skipped", len(report.Skipped))
 		}
 	}
 	if demoFile := h.demoCredentialsFile(); demoFile != "" {

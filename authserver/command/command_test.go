@@ -109,11 +109,38 @@ func TestManagementCommands(t *testing.T) {
 	seed := filepath.Join(t.TempDir(), "seed.json")
 	os.WriteFile(seed, []byte(`{"clients":[{"client_id":"seeded","client_secret":"0123456789abcdef0123456789abcdef","grant_types":["client_credentials"],"scopes":["admin.read"]}],
 		"users":[{"username":"carol","password":"carols password"}]}`), 0o600)
-	if out := mustRun(t, path, "", "seed", seed); !strings.Contains(out, "seeded") || !strings.Contains(out, "carol") {
+	if out := mustRun(t, path, "", "seed", seed); !strings.Contains(out, "created: client seeded, user carol") {
 		t.Fatalf("seed: %s", out)
 	}
-	if out := mustRun(t, path, "", "seed", seed); strings.Contains(out, "seeded") {
-		t.Fatalf("second seed created again: %s", out)
+	if out := mustRun(t, path, "", "seed", seed); strings.Contains(out, "created") || !strings.Contains(out, "skipped: client seeded, user carol") {
+		t.Fatalf("second seed: %s", out)
+	}
+	// Each entry is applied once: what a command removed stays removed.
+	mustRun(t, path, "", "clients", "remove", "seeded")
+	mustRun(t, path, "", "users", "remove", "carol")
+	if out := mustRun(t, path, "", "seed", seed); strings.Contains(out, "created") {
+		t.Fatalf("seed after removals: %s", out)
+	}
+	if out := mustRun(t, path, "", "clients", "list"); strings.Contains(out, "seeded") {
+		t.Fatalf("a removed seeded client came back:\n%s", out)
+	}
+	// A changed entry is a new one; an entry whose client exists already
+	// is recorded and left alone.
+	os.WriteFile(seed, []byte(`{"clients":[{"client_id":"seeded","client_secret":"0123456789abcdef0123456789abcdef","grant_types":["client_credentials"],"scopes":["admin.read","admin.write"]},
+		{"client_id":"billing","client_secret":"fedcba9876543210fedcba9876543210","grant_types":["client_credentials"],"scopes":["admin.read"]}]}`), 0o600)
+	if out := mustRun(t, path, "", "seed", seed); !strings.Contains(out, "created: client seeded") || !strings.Contains(out, "existed, left unchanged: client billing") {
+		t.Fatalf("seed with a changed entry: %s", out)
+	}
+
+	// A confidential client without its secret is refused, and nothing
+	// of the file is applied.
+	os.WriteFile(seed, []byte(`{"clients":[{"client_id":"fresh","public":true,"grant_types":["authorization_code"],"scopes":["openid"],"redirect_uris":["https://app.example/cb"]},
+		{"client_id":"nosecret","grant_types":["client_credentials"],"scopes":["admin.read"]}]}`), 0o600)
+	if _, err := run(t, path, "", "seed", seed); err == nil || !strings.Contains(err.Error(), "nosecret") || !strings.Contains(err.Error(), "client_secret") {
+		t.Fatalf("seed with a secretless confidential client: %v", err)
+	}
+	if out := mustRun(t, path, "", "clients", "list"); strings.Contains(out, "fresh") {
+		t.Fatalf("a refused seed file applied an entry:\n%s", out)
 	}
 }
 

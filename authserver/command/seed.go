@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -14,13 +15,20 @@ import (
 func seedCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "seed FILE",
-		Short: "Create the clients and users of a seed file that do not exist yet",
-		Long: `Reads a JSON seed file and creates its clients and users that are not in
-the store yet; existing ones are left unchanged, so seeding twice is safe.
+		Short: "Apply the entries of a seed file that were not applied before",
+		Long: `Reads a JSON seed file and applies each entry once: its client or user is
+created if missing (an existing one is left unchanged), and the entry is
+recorded in the store. An entry applied before is skipped, so a client or
+user removed with a command stays removed. An entry counts as new when any
+field other than client_secret or password changes.
 
   {"clients": [{"client_id": "billing", "client_secret": "<32+ chars>",
                 "grant_types": ["client_credentials"], "scopes": ["admin.read"]}],
    "users":   [{"username": "alice", "password": "...", "name": "Alice"}]}
+
+A confidential client needs its client_secret in the file (at least 32
+characters, e.g. openssl rand -base64 32); a public client has none.
+Nothing is applied if any entry is invalid.
 
 Client fields: client_id, name, client_secret, public, grant_types,
 scopes, redirect_uris, post_logout_redirect_uris, audience, scope_format,
@@ -34,10 +42,28 @@ email_verified.`,
 				return err
 			}
 			return g.withStore(func(st store.Store) error {
-				clients, users, err := authserver.ApplySeed(cmd.Context(), st, seed, time.Now())
-				fmt.Fprintf(cmd.OutOrStdout(), "created clients: [%s], users: [%s]\n", strings.Join(clients, " "), strings.Join(users, " "))
+				report, err := authserver.ApplySeed(cmd.Context(), st, seed, time.Now())
+				printReport(cmd.OutOrStdout(), report)
 				return err
 			})
 		},
+	}
+}
+
+func printReport(w io.Writer, r authserver.SeedReport) {
+	for _, line := range []struct {
+		label   string
+		entries []string
+	}{
+		{"created", r.Created},
+		{"existed, left unchanged", r.Existing},
+		{"applied before, skipped", r.Skipped},
+	} {
+		if len(line.entries) > 0 {
+			fmt.Fprintf(w, "%s: %s\n", line.label, strings.Join(line.entries, ", "))
+		}
+	}
+	if len(r.Created)+len(r.Existing)+len(r.Skipped) == 0 {
+		fmt.Fprintln(w, "the seed file has no entries")
 	}
 }

@@ -54,9 +54,11 @@ and writes them to that file.`,
 				if err != nil {
 					return err
 				}
-				if _, _, err := authserver.ApplySeed(ctx, st, seed, time.Now()); err != nil {
+				report, err := authserver.ApplySeed(ctx, st, seed, time.Now())
+				if err != nil {
 					return err
 				}
+				slog.Info("seed applied", "created", report.Created, "existing", report.Existing, "skipped", len(report.Skipped))
 			}
 			if demoFile != "" {
 				creds, err := authserver.EnsureDemoCredentials(ctx, st, authserver.DemoOptions{Issuer: issuer, Path: demoFile, Now: time.Now()})
@@ -78,7 +80,7 @@ and writes them to that file.`,
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", envOr(EnvListen, DefaultListen), "address to listen on (env "+EnvListen+")")
 	f.StringVar(&issuer, "issuer", envOr(EnvIssuer, DefaultIssuer), "public URL of the server, exactly as in tokens (env "+EnvIssuer+")")
-	f.StringVar(&seedFile, "seed", "", "seed file of clients and users to create when missing")
+	f.StringVar(&seedFile, "seed", "", "seed file of clients and users; each entry is applied once (see seed --help)")
 	f.StringVar(&demoFile, "demo-credentials", "", "on a first start, create demo credentials and write them here, e.g. "+filepath.Join("$"+EnvDataDir, DefaultDemoFileName))
 	return cmd
 }

@@ -1,7 +1,7 @@
 // Package store holds everything the authserver keeps: OAuth clients,
 // users, consents, browser sessions, pending authorization requests and
-// their codes, refresh tokens grouped in families, revoked token ids and
-// the signing keys.
+// their codes, refresh tokens grouped in families, revoked token ids, the
+// signing keys, and which seed entries were applied.
 //
 // Store is the interface every backend implements. Today that is bbolt
 // (OpenBolt, one file, one process); an etcd backend for several authserver
@@ -300,6 +300,13 @@ type Store interface {
 	// Secret returns the named server secret, storing fresh as its value
 	// the first time, so that every replica uses the same one.
 	Secret(ctx context.Context, name string, fresh []byte) ([]byte, error)
+
+	// SeedApplied reports whether the seed entry named key was applied
+	// before (MarkSeedApplied), even if what it created was removed since.
+	SeedApplied(ctx context.Context, key string) (bool, error)
+	// MarkSeedApplied records that the seed entry named key was applied;
+	// marking it again is no error.
+	MarkSeedApplied(ctx context.Context, key string, at time.Time) error
 
 	// DeleteExpired removes authorization requests, sessions, refresh
 	// tokens, families and revoked ids that expired before now, and

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RevokedTokens":      testRevokedTokens,
 		"SigningKeys":        testSigningKeys,
 		"Secrets":            testSecrets,
+		"SeedMarks":          testSeedMarks,
 		"DeleteExpired":      testDeleteExpired,
 		"DeleteCascades":     testDeleteCascades,
 	}
@@ -324,6 +325,32 @@ func testSecrets(t *testing.T, st store.Store) {
 	if string(a) != "first" || string(b) != "first" {
 		t.Fatalf("Secret = %q then %q, want the first value twice", a, b)
 	}
+}
+
+func testSeedMarks(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	if applied, err := st.SeedApplied(ctx, "client\x00svc\x00d1"); err != nil || applied {
+		t.Fatalf("new store: SeedApplied = %v, %v", applied, err)
+	}
+	must(t, st.MarkSeedApplied(ctx, "client\x00svc\x00d1", t0))
+	must(t, st.MarkSeedApplied(ctx, "client\x00svc\x00d1", t0.Add(time.Hour)))
+	if applied, err := st.SeedApplied(ctx, "client\x00svc\x00d1"); err != nil || !applied {
+		t.Fatalf("after marking: SeedApplied = %v, %v", applied, err)
+	}
+	if applied, _ := st.SeedApplied(ctx, "client\x00svc\x00d2"); applied {
+		t.Fatal("another key reported applied")
+	}
+	// Marks survive what they describe: removing the client keeps them,
+	// and sweeping never removes them.
+	must(t, st.CreateClient(ctx, store.Client{ID: "svc", SecretHash: store.Hash("s"), GrantTypes: []string{store.GrantClientCredentials}, CreatedAt: t0}))
+	must(t, st.DeleteClient(ctx, "svc"))
+	if _, err := st.DeleteExpired(ctx, t0.Add(1000*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if applied, _ := st.SeedApplied(ctx, "client\x00svc\x00d1"); !applied {
+		t.Fatal("the mark did not survive a removal and a sweep")
+	}
+	wantErr(t, st.MarkSeedApplied(ctx, "", t0), store.ErrInvalid)
 }
 
 func testDeleteExpired(t *testing.T, st store.Store) {
