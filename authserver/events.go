@@ -2,7 +2,6 @@ package authserver
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"time"
 )
@@ -112,6 +111,6 @@ func (s *Server) noteSigner() {
 	s.signerKID = key.ID
 	s.signerMu.Unlock()
 	if previous != "" && previous != key.ID {
-		s.log.Info("authserver: signing key now signs", slog.String("kid", key.ID), slog.String("previous_kid", previous))
+		s.log.Info("authserver: signing key now signs", "kid", key.ID, "previous_kid", previous)
 	}
 }
