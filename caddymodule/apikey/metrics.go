@@ -3,8 +3,8 @@ package apikey
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatehouse-gw/gatehouse/caddymodule/internal/metrics"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+	"github.com/gatehouse-gw/gatehouse/internal/metrics"
 )
 
 // cacheLookups reports the lookup cache of every open key store. The

@@ -21,8 +21,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
-	"github.com/gatehouse-gw/gatehouse/caddymodule/internal/metrics"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+	"github.com/gatehouse-gw/gatehouse/internal/metrics"
 )
 
 func init() {

@@ -3,7 +3,7 @@ package bearer
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatehouse-gw/gatehouse/caddymodule/internal/metrics"
+	"github.com/gatehouse-gw/gatehouse/internal/metrics"
 )
 
 // The collectors live for the whole process, so counts survive `caddy

@@ -19,7 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
-	"github.com/gatehouse-gw/gatehouse/caddymodule/internal/metrics"
+	"github.com/gatehouse-gw/gatehouse/internal/metrics"
 )
 
 func init() {

@@ -3,7 +3,7 @@ package policy
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatehouse-gw/gatehouse/caddymodule/internal/metrics"
+	"github.com/gatehouse-gw/gatehouse/internal/metrics"
 )
 
 // Decision outcomes, the values of the "outcome" label.

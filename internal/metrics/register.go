@@ -1,5 +1,6 @@
-// Package metrics registers Gatehouse's Prometheus collectors in Caddy's
-// per-config metrics registry.
+// Package metrics registers Gatehouse's Prometheus collectors, the
+// gateway modules' and the authserver's alike, in Caddy's per-config
+// metrics registry.
 package metrics
 
 import (
