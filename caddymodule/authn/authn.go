@@ -35,6 +35,9 @@ type Identity struct {
 	Subject string
 	// ClientID is the OAuth client (`client_id` claim) or the API key's client id.
 	ClientID string
+	// Issuer is the token's `iss` on the bearer track, which can trust
+	// several issuers; empty on the API-key track.
+	Issuer string
 	// Scopes granted to the credential.
 	Scopes []string
 	// KeyID names the key behind the credential without revealing it: the

@@ -21,10 +21,11 @@ const (
 	MetaScopes   = "scopes"
 	MetaTrack    = "track"
 	MetaKeyID    = "key_id"
+	MetaIssuer   = "issuer"
 )
 
 // userFields are the {http.auth.user.*} fields of an identity besides id.
-var userFields = [...]string{MetaClientID, MetaSubject, MetaScopes, MetaTrack, MetaKeyID}
+var userFields = [...]string{MetaClientID, MetaSubject, MetaScopes, MetaTrack, MetaKeyID, MetaIssuer}
 
 // field returns one user field of id.
 func (id Identity) field(name string) (string, bool) {
@@ -39,6 +40,8 @@ func (id Identity) field(name string) (string, bool) {
 		return string(id.Track), true
 	case MetaKeyID:
 		return id.KeyID, true
+	case MetaIssuer:
+		return id.Issuer, true
 	}
 	return "", false
 }

@@ -46,6 +46,7 @@ func (c *accessClaims) identity(kid string) authn.Identity {
 		Track:     authn.TrackBearer,
 		Subject:   subject,
 		ClientID:  client,
+		Issuer:    c.Issuer,
 		Scopes:    mergeScopes(c.Scope, c.Scp),
 		KeyID:     kid,
 		ExpiresAt: c.ExpiresAt.Time,

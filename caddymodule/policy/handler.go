@@ -37,7 +37,8 @@ func init() {
 //
 // After a request passes, `{http.auth.user.id}` is the caller's subject and
 // `{http.auth.user.client_id}`, `.subject`, `.scopes`, `.track` and
-// `.key_id` describe it; the same facts go upstream as request headers.
+// `.key_id` and `.issuer` describe it; the same facts go upstream as
+// request headers.
 type Handler struct {
 	// Tracks are the accepted authentication tracks, keyed by provider
 	// module name: `gatehouse_bearer` and/or `gatehouse_api_key`. A request
@@ -51,7 +52,8 @@ type Handler struct {
 	Realm string `json:"realm,omitempty"`
 
 	// IdentityHeaderPrefix names the identity request headers sent
-	// upstream: <prefix>Client-Id, Subject, Scopes, Track and Key-Id. Every
+	// upstream: <prefix>Client-Id, Subject, Scopes, Track, Key-Id and
+	// Issuer (bearer track only). Every
 	// request header the client sent with this prefix is removed first, so
 	// an upstream can trust them. Default: "X-Auth-".
 	IdentityHeaderPrefix string `json:"identity_header_prefix,omitempty"`
@@ -64,7 +66,7 @@ type Handler struct {
 	ForwardCredentials bool `json:"forward_credentials,omitempty"`
 
 	tracks      []*track
-	headerNames [5]string // the identity headers, see identity.go
+	headerNames [6]string // the identity headers, see identity.go
 	logger      *zap.Logger
 }
 

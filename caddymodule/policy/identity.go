@@ -14,9 +14,9 @@ const DefaultIdentityHeaderPrefix = "X-Auth-"
 
 // identityHeaderNames returns the identity headers' names for prefix, in
 // the order setIdentityHeaders fills them.
-func identityHeaderNames(prefix string) [5]string {
-	var names [5]string
-	for i, suffix := range [5]string{"Client-Id", "Subject", "Scopes", "Track", "Key-Id"} {
+func identityHeaderNames(prefix string) [6]string {
+	var names [6]string
+	for i, suffix := range [6]string{"Client-Id", "Subject", "Scopes", "Track", "Key-Id", "Issuer"} {
 		names[i] = http.CanonicalHeaderKey(prefix + suffix)
 	}
 	return names
@@ -49,13 +49,14 @@ func (h *Handler) setIdentityHeaders(hdr http.Header, id authn.Identity) {
 			delete(hdr, name)
 		}
 	}
-	// One backing array for the five values: this runs on every request.
+	// One backing array for the values: this runs on every request.
 	values := [...]string{
 		headerValue(id.ClientID),
 		headerValue(id.Subject),
 		headerValue(strings.Join(id.Scopes, " ")),
 		string(id.Track),
 		headerValue(id.KeyID),
+		headerValue(id.Issuer),
 	}
 	v := values[:]
 	hdr[h.headerNames[0]] = v[0:1:1]
@@ -64,6 +65,9 @@ func (h *Handler) setIdentityHeaders(hdr http.Header, id authn.Identity) {
 	hdr[h.headerNames[3]] = v[3:4:4]
 	if id.KeyID != "" {
 		hdr[h.headerNames[4]] = v[4:5:5]
+	}
+	if id.Issuer != "" {
+		hdr[h.headerNames[5]] = v[5:6:6]
 	}
 }
 

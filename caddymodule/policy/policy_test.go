@@ -226,6 +226,7 @@ func TestTracksAccepted(t *testing.T) {
 		"X-Auth-Scopes":    "orders.read orders.write",
 		"X-Auth-Track":     "bearer",
 		"X-Auth-Key-Id":    "k1",
+		"X-Auth-Issuer":    g.issuer.URL,
 	} {
 		if got := h.Get(name); got != want {
 			t.Errorf("upstream %s = %q, want %q", name, got, want)
@@ -247,6 +248,9 @@ func TestTracksAccepted(t *testing.T) {
 	}
 	if h.Get("X-Api-Key") != "" {
 		t.Error("upstream received the API key")
+	}
+	if h.Get("X-Auth-Issuer") != "" {
+		t.Error("an API-key request carries an issuer header")
 	}
 
 	// A route that accepts either track takes each, but never both at once.
