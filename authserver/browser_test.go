@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,38 +15,11 @@ import (
 
 	"github.com/gatehouse-gw/gatehouse/authserver"
 	"github.com/gatehouse-gw/gatehouse/authserver/store"
+	"github.com/gatehouse-gw/gatehouse/internal/browsertest"
 )
 
-// chromium starts Debian's headless Chromium for the test.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed (apt-get install chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	// The first action starts the browser; it must not run under a
-	// timeout, which would stop the browser with it.
-	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(browser, 90*time.Second)
-	t.Cleanup(cancelTimeout)
-	return ctx
-}
+// chromium starts headless Chromium for the test.
+func chromium(t *testing.T) context.Context { return browsertest.Start(t, 90*time.Second) }
 
 // text reads the visible text of the element matching a CSS selector.
 func text(t *testing.T, ctx context.Context, sel string) string {

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/gatehouse-gw/gatehouse/authserver"
 	"github.com/gatehouse-gw/gatehouse/authserver/keys"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+	"github.com/gatehouse-gw/gatehouse/internal/clientip"
 )
 
 func init() {
@@ -162,7 +162,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 	}
 	h.srv, err = authserver.New(h.serverConfig(secret), st, authserver.WithLogger(log),
-		authserver.WithFailedLogins(pooled.failedLogins), authserver.WithClientAddress(clientIP))
+		authserver.WithFailedLogins(pooled.failedLogins), authserver.WithClientAddress(clientip.Of))
 	if err != nil {
 		return h.fail(err)
 	}
@@ -201,20 +201,6 @@ func (h *Handler) Validate() error {
 		return fmt.Errorf("gatehouse_authserver: %w", err)
 	}
 	return nil
-}
-
-// clientIP is the client address Caddy determined for the request: the
-// peer, or with trusted_proxies the address the trusted proxy forwarded.
-// The login throttle counts it and the logs name it.
-func clientIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // ServeHTTP answers the request with the authserver.

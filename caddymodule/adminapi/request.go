@@ -3,15 +3,14 @@ package adminapi
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strconv"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
 	"github.com/gatehouse-gw/gatehouse/caddymodule/keystore"
+	"github.com/gatehouse-gw/gatehouse/internal/clientip"
 )
 
 // request is one API request that passed authorization.
@@ -27,14 +26,7 @@ type request struct {
 // and client, and the client address as Caddy determined it (which
 // honours the server's trusted_proxies).
 func (q *request) actor() keystore.Actor {
-	addr, _ := caddyhttp.GetVar(q.r.Context(), caddyhttp.ClientIPVarKey).(string)
-	if addr == "" {
-		addr = q.r.RemoteAddr
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
-	}
-	return keystore.Actor{Subject: q.caller.Subject, ClientID: q.caller.ClientID, RemoteAddr: addr}
+	return keystore.Actor{Subject: q.caller.Subject, ClientID: q.caller.ClientID, RemoteAddr: clientip.Of(q.r)}
 }
 
 // changeContext is the context for a store mutation: it names the actor.

@@ -1,14 +1,13 @@
 package policy
 
 import (
-	"net"
 	"net/http"
 	"strings"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/gatehouse-gw/gatehouse/caddymodule/authn"
+	"github.com/gatehouse-gw/gatehouse/internal/clientip"
 )
 
 // refuse answers a refused request. The challenge names the track whose
@@ -58,24 +57,11 @@ func (h *Handler) record(r *http.Request, track *track, f *authn.Failure, client
 		fields := []zap.Field{
 			zap.String("track", name), zap.Int("status", f.Status),
 			zap.String("error", f.Code), zap.String("reason", f.Reason),
-			zap.String("remote_ip", remoteIP(r)), zap.String("uri", r.URL.Path),
+			zap.String("remote_ip", clientip.Of(r)), zap.String("uri", r.URL.Path),
 		}
 		if clientID != "" {
 			fields = append(fields, zap.String("client_id", clientID))
 		}
 		c.Write(fields...)
 	}
-}
-
-// remoteIP is the client address as Caddy determined it (trusted proxies
-// considered), falling back to the connection's peer.
-func remoteIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -3,47 +3,18 @@ package e2e
 import (
 	"context"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-gw/gatehouse/internal/browsertest"
 )
 
-// chromium starts Debian's headless Chromium with the project's flags.
-// It fails rather than skips when Chromium is missing: CI installs it,
-// and the PKCE flow is part of what this package proves.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium not found (%v): the PKCE end-to-end test needs Debian's chromium (apt-get install chromium)", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	// The first action starts the browser; under a timeout, the timeout
-	// would end the browser too.
-	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// chromium starts headless Chromium for the test.
+func chromium(t *testing.T) context.Context { return browsertest.Start(t, 60*time.Second) }
 
 // loginInBrowser opens authorize in Chromium, signs in as the user,
 // allows the consent and returns the URL the browser was sent back to.
