@@ -17,18 +17,6 @@ type consentPage struct {
 
 type scopeLine struct{ Name, Description string }
 
-func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		s.showConsent(w, r)
-	case http.MethodPost:
-		s.submitConsent(w, r)
-	default:
-		w.Header().Set("Allow", "GET, HEAD, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	}
-}
-
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request) {
 	ar, browser, ok := s.loadFlow(w, r, r.URL.Query().Get("id"))
 	if !ok {

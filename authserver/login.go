@@ -29,18 +29,6 @@ type loginPage struct {
 	ID, CSRF, Client, Username, Error string
 }
 
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		s.showLogin(w, r)
-	case http.MethodPost:
-		s.submitLogin(w, r)
-	default:
-		w.Header().Set("Allow", "GET, HEAD, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	}
-}
-
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
 	ar, browser, ok := s.loadFlow(w, r, r.URL.Query().Get("id"))
 	if !ok {

@@ -36,3 +36,19 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, message string) {
 func (s *Server) handleLoggedOut(w http.ResponseWriter, _ *http.Request) {
 	s.render(w, http.StatusOK, "logged-out.html", nil)
 }
+
+// formPage serves a page that shows a form on GET (and HEAD) and takes
+// its submission on POST; other methods get 405.
+func formPage(show, submit http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			show(w, r)
+		case http.MethodPost:
+			submit(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	}
+}

@@ -175,8 +175,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(PathIntrospect, clientChallenge(noStore(requireClientSecret(protocol))))
 	mux.Handle(PathRevocation, clientChallenge(protocol))
 	mux.Handle(PathUserinfo, bearerChallenge(noStore(protocol)))
-	mux.HandleFunc(PathLogin, s.handleLogin)
-	mux.HandleFunc(PathConsent, s.handleConsent)
+	mux.HandleFunc(PathLogin, formPage(s.showLogin, s.submitLogin))
+	mux.HandleFunc(PathConsent, formPage(s.showConsent, s.submitConsent))
 	mux.HandleFunc("GET "+PathLoggedOut, s.handleLoggedOut)
 	return limitBody(mux)
 }
